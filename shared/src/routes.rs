@@ -1,0 +1,386 @@
+//! The route table (SPEC §7): for every route, the credential kinds it accepts,
+//! the permission or scope it needs, its rate-limit buckets and its audit
+//! action. The worker dispatches only through [`resolve`].
+//!
+//! Architecture Invariant: a route not in [`ROUTES`] is denied (404, or 405 when
+//! the path exists with another method). There is no fallback handler.
+
+/// The HTTP methods the gateway routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "GET" | "HEAD" => Self::Get,
+            "POST" => Self::Post,
+            "PUT" => Self::Put,
+            "PATCH" => Self::Patch,
+            "DELETE" => Self::Delete,
+            _ => return None,
+        })
+    }
+
+    /// Methods that change state: cookie-authenticated requests need CSRF proof.
+    pub fn is_unsafe(self) -> bool {
+        !matches!(self, Self::Get)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// A set of credential kinds a route accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credentials(u8);
+
+impl Credentials {
+    /// No credential needed (public route).
+    pub const PUBLIC: Self = Self(0);
+    pub const SESSION: Self = Self(1);
+    pub const MACHINE_TOKEN: Self = Self(1 << 1);
+    pub const EXTERNAL_JWT: Self = Self(1 << 2);
+    pub const LEGACY_BEARER: Self = Self(1 << 3);
+    /// A single-use WebSocket ticket in `?ticket=` (socket upgrades only).
+    pub const WS_TICKET: Self = Self(1 << 4);
+    /// Browser sessions and external JWTs: the people, not the machines.
+    pub const USER: Self = Self(Self::SESSION.0 | Self::EXTERNAL_JWT.0);
+    /// Everything a caller may present in a header or cookie.
+    pub const ANY: Self = Self(
+        Self::SESSION.0 | Self::MACHINE_TOKEN.0 | Self::EXTERNAL_JWT.0 | Self::LEGACY_BEARER.0,
+    );
+
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    pub const fn contains(self, other: Self) -> bool {
+        other.0 != 0 && self.0 & other.0 == other.0
+    }
+
+    pub const fn is_public(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// Permissions (SPEC §7). Machine tokens carry these as scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    AgentRead,
+    AgentCreate,
+    AgentWrite,
+    MemoryRead,
+    MemoryWrite,
+    MessagingRead,
+    MessagingSend,
+    SystemRead,
+    SystemWrite,
+    Admin,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 10] = [
+        Self::AgentRead,
+        Self::AgentCreate,
+        Self::AgentWrite,
+        Self::MemoryRead,
+        Self::MemoryWrite,
+        Self::MessagingRead,
+        Self::MessagingSend,
+        Self::SystemRead,
+        Self::SystemWrite,
+        Self::Admin,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AgentRead => "agent:read",
+            Self::AgentCreate => "agent:create",
+            Self::AgentWrite => "agent:write",
+            Self::MemoryRead => "memory:read",
+            Self::MemoryWrite => "memory:write",
+            Self::MessagingRead => "messaging:read",
+            Self::MessagingSend => "messaging:send",
+            Self::SystemRead => "system:read",
+            Self::SystemWrite => "system:write",
+            Self::Admin => "admin:*",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// Rate-limit buckets (SPEC §8). The limiter key is derived by the worker from
+/// the bucket and the caller (IP or entity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateBucket {
+    /// §10 sensitive routes, per client IP.
+    Sensitive,
+    /// Other `/api/auth/*`, per client IP.
+    Auth,
+    /// The default API bucket, per entity.
+    Api,
+    /// A per-entity category bucket named after a permission.
+    Category(Permission),
+    WsConnect,
+    WsMessage,
+}
+
+/// Every route the gateway serves. Handlers are chosen by this id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RouteId {
+    ServerPing,
+    ServerHealth,
+    ServerStatus,
+    GatewayJwks,
+    AuthMe,
+    ChannelSocket,
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    pub id: RouteId,
+    pub method: Method,
+    /// Path pattern; `:name` segments capture one path segment.
+    pub pattern: &'static str,
+    pub credentials: Credentials,
+    pub permission: Option<Permission>,
+    pub buckets: &'static [RateBucket],
+    /// Audit action written for this route, if it is audited (SPEC §10).
+    pub audit: Option<&'static str>,
+}
+
+const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec {
+    RouteSpec {
+        id,
+        method,
+        pattern,
+        credentials: Credentials::PUBLIC,
+        permission: None,
+        buckets: &[],
+        audit: None,
+    }
+}
+
+impl RouteSpec {
+    const fn accepts(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+    const fn needs(mut self, permission: Permission) -> Self {
+        self.permission = Some(permission);
+        self
+    }
+    const fn limited(mut self, buckets: &'static [RateBucket]) -> Self {
+        self.buckets = buckets;
+        self
+    }
+    #[allow(dead_code)] // used as audited routes land
+    const fn audited(mut self, action: &'static str) -> Self {
+        self.audit = Some(action);
+        self
+    }
+}
+
+use Method::*;
+use RouteId::*;
+
+/// The route table. Order matters only for readability: patterns don't overlap.
+pub static ROUTES: &[RouteSpec] = &[
+    route(ServerPing, Get, "/api/server/ping"),
+    route(ServerHealth, Get, "/api/server/health"),
+    route(GatewayJwks, Get, "/.well-known/jwks.json"),
+    route(ServerStatus, Get, "/api/server/status")
+        .accepts(Credentials::ANY)
+        .needs(Permission::SystemRead)
+        .limited(&[RateBucket::Api, RateBucket::Category(Permission::SystemRead)]),
+    route(AuthMe, Get, "/api/auth/me")
+        .accepts(Credentials::ANY)
+        .limited(&[RateBucket::Auth]),
+    route(ChannelSocket, Get, "/api/messaging/channels/:channelId/ws")
+        .accepts(Credentials::SESSION.union(Credentials::EXTERNAL_JWT).union(Credentials::WS_TICKET))
+        .needs(Permission::MessagingRead)
+        .limited(&[RateBucket::WsConnect]),
+];
+
+/// Path parameters captured by a pattern, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PathParams(Vec<(&'static str, String)>);
+
+impl PathParams {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the table says about a request line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    Found(&'static RouteSpec, PathParams),
+    /// The path exists, but not with this method; carries the allowed methods.
+    MethodNotAllowed(Vec<Method>),
+    NotFound,
+}
+
+impl PartialEq for RouteSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.method == other.method
+    }
+}
+
+/// Look a request up in [`ROUTES`]. `method` is the raw method string (an
+/// unknown method on a known path is 405).
+pub fn resolve(method: &str, path: &str) -> Resolution {
+    resolve_in(ROUTES, method, path)
+}
+
+fn resolve_in(table: &'static [RouteSpec], method: &str, path: &str) -> Resolution {
+    let method = Method::parse(method);
+    let mut allowed = Vec::new();
+    for spec in table {
+        if let Some(params) = match_pattern(spec.pattern, path) {
+            if Some(spec.method) == method {
+                return Resolution::Found(spec, params);
+            }
+            allowed.push(spec.method);
+        }
+    }
+    if allowed.is_empty() {
+        Resolution::NotFound
+    } else {
+        Resolution::MethodNotAllowed(allowed)
+    }
+}
+
+fn match_pattern(pattern: &'static str, path: &str) -> Option<PathParams> {
+    let mut params = Vec::new();
+    let mut pattern_segments = pattern.split('/');
+    let mut path_segments = path.split('/');
+    loop {
+        match (pattern_segments.next(), path_segments.next()) {
+            (None, None) => return Some(PathParams(params)),
+            (Some(p), Some(s)) => {
+                if let Some(name) = p.strip_prefix(':') {
+                    if s.is_empty() || !is_safe_param(s) {
+                        return None;
+                    }
+                    params.push((name, s.to_owned()));
+                } else if p != s {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Path parameters are ids: letters, digits, `-` and `_` only. Anything else
+/// (percent-escapes, dots) simply doesn't match a route.
+fn is_safe_param(s: &str) -> bool {
+    s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_table_driven() {
+        let cases: &[(&str, &str, Option<RouteId>)] = &[
+            ("GET", "/api/server/ping", Some(ServerPing)),
+            ("HEAD", "/api/server/ping", Some(ServerPing)),
+            ("GET", "/api/server/health", Some(ServerHealth)),
+            ("GET", "/.well-known/jwks.json", Some(GatewayJwks)),
+            ("GET", "/api/messaging/channels/abc-123/ws", Some(ChannelSocket)),
+            ("GET", "/api/server/ping/", None),
+            ("GET", "/api/server", None),
+            ("GET", "/api/unknown", None),
+            ("GET", "/api/messaging/channels//ws", None),
+            ("GET", "/api/messaging/channels/..%2f/ws", None),
+            ("GET", "/api/messaging/channels/a.b/ws", None),
+        ];
+        for (method, path, expected) in cases {
+            let got = match resolve(method, path) {
+                Resolution::Found(spec, _) => Some(spec.id),
+                _ => None,
+            };
+            assert_eq!(got, *expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn captures_params() {
+        match resolve("GET", "/api/messaging/channels/chan_1/ws") {
+            Resolution::Found(spec, params) => {
+                assert_eq!(spec.id, ChannelSocket);
+                assert_eq!(params.get("channelId"), Some("chan_1"));
+                assert_eq!(params.get("other"), None);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_method_is_405_with_allowed_list() {
+        assert_eq!(
+            resolve("POST", "/api/server/ping"),
+            Resolution::MethodNotAllowed(vec![Get])
+        );
+        assert_eq!(
+            resolve("BREW", "/api/server/ping"),
+            Resolution::MethodNotAllowed(vec![Get])
+        );
+        assert_eq!(resolve("POST", "/nope"), Resolution::NotFound);
+    }
+
+    #[test]
+    fn table_has_no_duplicate_method_and_pattern() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(
+                    !(a.method == b.method && a.pattern == b.pattern),
+                    "duplicate route {} {}",
+                    a.method.as_str(),
+                    a.pattern
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn non_public_routes_name_credentials_and_buckets() {
+        for r in ROUTES {
+            if !r.credentials.is_public() {
+                assert!(!r.buckets.is_empty(), "{} has no rate bucket", r.pattern);
+            }
+        }
+    }
+
+    #[test]
+    fn permission_round_trip() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Permission::parse("agent:*"), None);
+    }
+}
