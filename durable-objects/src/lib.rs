@@ -1,1 +1,19 @@
-//! placeholder
+//! agentgate's Durable Object classes.
+//!
+//! They live in their own crate and are linked into the worker's wasm module:
+//! the worker crate re-exports them (`pub use agentgate_durable_objects::…`),
+//! which makes wasm-bindgen export the classes and worker-build's shim hand
+//! them to workerd under the names wrangler.toml binds.
+//!
+//! Architecture Invariant: a Durable Object is reachable only through the
+//! worker (DO namespaces are not publicly addressable), so the worker's
+//! internal headers ([`room_protocol::JOIN_HEADER`]) are trusted here and
+//! nowhere else; the worker strips any client-sent `X-Agentgate-*` header.
+#![forbid(unsafe_code)]
+
+mod channel_room;
+mod rate_limiter;
+pub mod room_protocol;
+
+pub use channel_room::ChannelRoom;
+pub use rate_limiter::RateLimiter;

@@ -153,7 +153,11 @@ impl Config {
     /// Parse and validate. `lookup` returns a variable's value, or `None` when
     /// unset; empty strings count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let environment = match get("ENVIRONMENT").as_deref() {
             None | Some("production") => Environment::Production,
@@ -169,8 +173,9 @@ impl Config {
 
         let server_id = match get("SERVER_ID") {
             None => return Err(ConfigError::new("SERVER_ID", "is required (a UUID)")),
-            Some(v) => Uuid::parse_str(&v)
-                .map_err(|_| ConfigError::new("SERVER_ID", "must be a UUID"))?,
+            Some(v) => {
+                Uuid::parse_str(&v).map_err(|_| ConfigError::new("SERVER_ID", "must be a UUID"))?
+            }
         };
 
         let allowed_origins = match get("ALLOWED_ORIGINS") {
@@ -219,7 +224,11 @@ impl Config {
             )?,
         };
 
-        let provisioned = parse_bool("ELIZA_CLOUD_PROVISIONED", get("ELIZA_CLOUD_PROVISIONED"), false)?;
+        let provisioned = parse_bool(
+            "ELIZA_CLOUD_PROVISIONED",
+            get("ELIZA_CLOUD_PROVISIONED"),
+            false,
+        )?;
         let cloud = match (get("ELIZA_CLOUD_ISSUER"), get("ELIZA_CLOUD_CONTAINER_ID")) {
             (Some(issuer), Some(container_id)) => Some(CloudConfig {
                 issuer: parse_fetch_url("ELIZA_CLOUD_ISSUER", &issuer, development)?,
@@ -244,7 +253,10 @@ impl Config {
         let legacy_token = match get("ELIZA_LEGACY_TOKEN") {
             None => None,
             Some(token) if token.len() < 16 => {
-                return Err(ConfigError::new("ELIZA_LEGACY_TOKEN", "must be at least 16 bytes"))
+                return Err(ConfigError::new(
+                    "ELIZA_LEGACY_TOKEN",
+                    "must be at least 16 bytes",
+                ))
             }
             Some(token) => {
                 let since = get("LEGACY_TOKEN_SINCE").ok_or_else(|| {
@@ -253,9 +265,9 @@ impl Config {
                         "is required with ELIZA_LEGACY_TOKEN (unix seconds)",
                     )
                 })?;
-                let since = since.parse::<u64>().map_err(|_| {
-                    ConfigError::new("LEGACY_TOKEN_SINCE", "must be unix seconds")
-                })?;
+                let since = since
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::new("LEGACY_TOKEN_SINCE", "must be unix seconds"))?;
                 Some(LegacyTokenConfig {
                     token: Secret::new(token),
                     since,
@@ -263,7 +275,8 @@ impl Config {
             }
         };
 
-        let data_isolation = parse_bool("ENABLE_DATA_ISOLATION", get("ENABLE_DATA_ISOLATION"), true)?;
+        let data_isolation =
+            parse_bool("ENABLE_DATA_ISOLATION", get("ENABLE_DATA_ISOLATION"), true)?;
         if !data_isolation && !development {
             return Err(ConfigError::new(
                 "ENABLE_DATA_ISOLATION",
@@ -287,7 +300,12 @@ impl Config {
             .transpose()?;
 
         let admin_emails = get("ADMIN_EMAILS")
-            .map(|v| split_list(&v).into_iter().map(|e| e.to_lowercase()).collect())
+            .map(|v| {
+                split_list(&v)
+                    .into_iter()
+                    .map(|e| e.to_lowercase())
+                    .collect()
+            })
             .unwrap_or_default();
 
         let password_hash = PasswordHashParams {
@@ -305,13 +323,8 @@ impl Config {
                 PasswordHashParams::FLOOR.iterations.into(),
                 10,
             )? as u32,
-            parallelism: parse_number(
-                "ARGON2_PARALLELISM",
-                get("ARGON2_PARALLELISM"),
-                1,
-                1,
-                4,
-            )? as u32,
+            parallelism: parse_number("ARGON2_PARALLELISM", get("ARGON2_PARALLELISM"), 1, 1, 4)?
+                as u32,
         };
 
         Ok(Self {
@@ -328,7 +341,11 @@ impl Config {
             admin_emails,
             allow_registration: parse_bool("ALLOW_REGISTRATION", get("ALLOW_REGISTRATION"), false)?,
             password_hash,
-            rate_limit_fail_open: parse_bool("RATE_LIMIT_FAIL_OPEN", get("RATE_LIMIT_FAIL_OPEN"), false)?,
+            rate_limit_fail_open: parse_bool(
+                "RATE_LIMIT_FAIL_OPEN",
+                get("RATE_LIMIT_FAIL_OPEN"),
+                false,
+            )?,
         })
     }
 }
@@ -341,7 +358,11 @@ fn split_list(v: &str) -> Vec<String> {
         .collect()
 }
 
-fn parse_bool(variable: &'static str, v: Option<String>, default: bool) -> Result<bool, ConfigError> {
+fn parse_bool(
+    variable: &'static str,
+    v: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("true" | "1" | "yes") => Ok(true),
@@ -406,8 +427,14 @@ fn parse_origin(s: &str) -> Result<AllowedOrigin, String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("`{s}` must be an http(s) origin"));
     }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(format!("`{s}` must be a bare origin (scheme://host[:port])"));
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(format!(
+            "`{s}` must be a bare origin (scheme://host[:port])"
+        ));
     }
     Ok(AllowedOrigin(url.origin().ascii_serialization()))
 }
@@ -444,20 +471,74 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[], "SERVER_ID"),
             (&[("SERVER_ID", "not-a-uuid")], "SERVER_ID"),
-            (&[("SERVER_ID", SERVER), ("JWT_SECRET", "short")], "JWT_SECRET"),
-            (&[("SERVER_ID", SERVER), ("JWT_JWKS_URI", "not a url")], "JWT_JWKS_URI"),
-            (&[("SERVER_ID", SERVER), ("JWT_JWKS_URI", "http://idp.example/jwks")], "JWT_JWKS_URI"),
-            (&[("SERVER_ID", SERVER), ("JWT_JWKS_URI", "ftp://idp.example/jwks")], "JWT_JWKS_URI"),
-            (&[("SERVER_ID", SERVER), ("ENVIRONMENT", "staging")], "ENVIRONMENT"),
-            (&[("SERVER_ID", SERVER), ("ENABLE_DATA_ISOLATION", "false")], "ENABLE_DATA_ISOLATION"),
-            (&[("SERVER_ID", SERVER), ("ALLOWED_ORIGINS", "https://a.example/path")], "ALLOWED_ORIGINS"),
-            (&[("SERVER_ID", SERVER), ("JWT_LEEWAY_SECONDS", "301")], "JWT_LEEWAY_SECONDS"),
-            (&[("SERVER_ID", SERVER), ("ARGON2_MEMORY_KIB", "4096")], "ARGON2_MEMORY_KIB"),
+            (
+                &[("SERVER_ID", SERVER), ("JWT_SECRET", "short")],
+                "JWT_SECRET",
+            ),
+            (
+                &[("SERVER_ID", SERVER), ("JWT_JWKS_URI", "not a url")],
+                "JWT_JWKS_URI",
+            ),
+            (
+                &[
+                    ("SERVER_ID", SERVER),
+                    ("JWT_JWKS_URI", "http://idp.example/jwks"),
+                ],
+                "JWT_JWKS_URI",
+            ),
+            (
+                &[
+                    ("SERVER_ID", SERVER),
+                    ("JWT_JWKS_URI", "ftp://idp.example/jwks"),
+                ],
+                "JWT_JWKS_URI",
+            ),
+            (
+                &[("SERVER_ID", SERVER), ("ENVIRONMENT", "staging")],
+                "ENVIRONMENT",
+            ),
+            (
+                &[("SERVER_ID", SERVER), ("ENABLE_DATA_ISOLATION", "false")],
+                "ENABLE_DATA_ISOLATION",
+            ),
+            (
+                &[
+                    ("SERVER_ID", SERVER),
+                    ("ALLOWED_ORIGINS", "https://a.example/path"),
+                ],
+                "ALLOWED_ORIGINS",
+            ),
+            (
+                &[("SERVER_ID", SERVER), ("JWT_LEEWAY_SECONDS", "301")],
+                "JWT_LEEWAY_SECONDS",
+            ),
+            (
+                &[("SERVER_ID", SERVER), ("ARGON2_MEMORY_KIB", "4096")],
+                "ARGON2_MEMORY_KIB",
+            ),
             (&[("SERVER_ID", SERVER), ("STORAGE", "mysql")], "STORAGE"),
-            (&[("SERVER_ID", SERVER), ("ELIZA_CLOUD_PROVISIONED", "1")], "ELIZA_CLOUD_ISSUER"),
-            (&[("SERVER_ID", SERVER), ("ELIZA_CLOUD_ISSUER", "https://cloud.example")], "ELIZA_CLOUD_CONTAINER_ID"),
-            (&[("SERVER_ID", SERVER), ("ELIZA_LEGACY_TOKEN", "0123456789abcdef")], "LEGACY_TOKEN_SINCE"),
-            (&[("SERVER_ID", SERVER), ("ELIZA_SERVER_AUTH_TOKEN", "short")], "ELIZA_SERVER_AUTH_TOKEN"),
+            (
+                &[("SERVER_ID", SERVER), ("ELIZA_CLOUD_PROVISIONED", "1")],
+                "ELIZA_CLOUD_ISSUER",
+            ),
+            (
+                &[
+                    ("SERVER_ID", SERVER),
+                    ("ELIZA_CLOUD_ISSUER", "https://cloud.example"),
+                ],
+                "ELIZA_CLOUD_CONTAINER_ID",
+            ),
+            (
+                &[
+                    ("SERVER_ID", SERVER),
+                    ("ELIZA_LEGACY_TOKEN", "0123456789abcdef"),
+                ],
+                "LEGACY_TOKEN_SINCE",
+            ),
+            (
+                &[("SERVER_ID", SERVER), ("ELIZA_SERVER_AUTH_TOKEN", "short")],
+                "ELIZA_SERVER_AUTH_TOKEN",
+            ),
         ];
         for (pairs, variable) in cases {
             let err = match parse(pairs) {
@@ -477,14 +558,21 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(dev.jwt.jwks_uri.unwrap().port(), Some(9999));
-        assert!(parse(&[("SERVER_ID", SERVER), ("JWT_JWKS_URI", "http://127.0.0.1:9999/jwks.json")]).is_err());
+        assert!(parse(&[
+            ("SERVER_ID", SERVER),
+            ("JWT_JWKS_URI", "http://127.0.0.1:9999/jwks.json")
+        ])
+        .is_err());
     }
 
     #[test]
     fn origins_are_normalised() {
         let c = parse(&[
             ("SERVER_ID", SERVER),
-            ("ALLOWED_ORIGINS", "https://App.Example, http://localhost:3000/"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://App.Example, http://localhost:3000/",
+            ),
         ])
         .unwrap();
         assert!(c.origin_allowed("https://app.example"));

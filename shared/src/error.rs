@@ -43,9 +43,10 @@ impl ErrorCode {
     pub const fn status(self) -> u16 {
         match self {
             Self::BadRequest | Self::WeakPassword => 400,
-            Self::ApiKeyRequired | Self::InvalidApiKey | Self::AuthRequired | Self::InvalidToken => {
-                401
-            }
+            Self::ApiKeyRequired
+            | Self::InvalidApiKey
+            | Self::AuthRequired
+            | Self::InvalidToken => 401,
             Self::CsrfFailed | Self::InsufficientPermissions | Self::ChannelUnauthorized => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
@@ -162,7 +163,11 @@ mod tests {
 
     #[test]
     fn statuses_are_errors() {
-        for code in [ErrorCode::AuthRequired, ErrorCode::NotFound, ErrorCode::Internal] {
+        for code in [
+            ErrorCode::AuthRequired,
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+        ] {
             assert!(code.status() >= 400);
         }
     }

@@ -106,24 +106,45 @@ mod tests {
         let c = config("https://app.example");
         let h = cors_headers(&c, Some("https://app.example"), false);
         let get = |n: &str| h.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
-        assert_eq!(get("Access-Control-Allow-Origin").as_deref(), Some("https://app.example"));
-        assert_eq!(get("Access-Control-Allow-Credentials").as_deref(), Some("true"));
-        assert!(get("Access-Control-Expose-Headers").unwrap().contains("X-RateLimit-Remaining"));
+        assert_eq!(
+            get("Access-Control-Allow-Origin").as_deref(),
+            Some("https://app.example")
+        );
+        assert_eq!(
+            get("Access-Control-Allow-Credentials").as_deref(),
+            Some("true")
+        );
+        assert!(get("Access-Control-Expose-Headers")
+            .unwrap()
+            .contains("X-RateLimit-Remaining"));
         let pre = cors_headers(&c, Some("https://app.example"), true);
-        assert!(pre.iter().any(|(k, v)| *k == "Access-Control-Max-Age" && v == "86400"));
+        assert!(pre
+            .iter()
+            .any(|(k, v)| *k == "Access-Control-Max-Age" && v == "86400"));
     }
 
     #[test]
     fn other_origins_get_nothing() {
         let c = config("https://app.example");
-        for origin in [Some("https://evil.example"), Some("null"), Some("https://app.example.evil"), None] {
+        for origin in [
+            Some("https://evil.example"),
+            Some("null"),
+            Some("https://app.example.evil"),
+            None,
+        ] {
             assert!(cors_headers(&c, origin, true).is_empty(), "{origin:?}");
         }
     }
 
     #[test]
     fn identity_headers_are_recognised() {
-        for h in ["X-User-ID", "x-user-email", "X-Entity-Id", "X-Agentgate-Assertion", "x-agentgate-anything"] {
+        for h in [
+            "X-User-ID",
+            "x-user-email",
+            "X-Entity-Id",
+            "X-Agentgate-Assertion",
+            "x-agentgate-anything",
+        ] {
             assert!(is_identity_header(h), "{h}");
         }
         for h in ["Authorization", "Cookie", "X-Request-Id"] {

@@ -141,9 +141,10 @@ pub enum RateBucket {
     WsMessage,
 }
 
-/// Every route the gateway serves. Handlers are chosen by this id.
+/// Every route the gateway serves. Handlers are chosen by this id; the enum is
+/// deliberately exhaustive so the worker's dispatch fails to compile when a
+/// route has no handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum RouteId {
     ServerPing,
     ServerHealth,
@@ -210,12 +211,19 @@ pub static ROUTES: &[RouteSpec] = &[
     route(ServerStatus, Get, "/api/server/status")
         .accepts(Credentials::ANY)
         .needs(Permission::SystemRead)
-        .limited(&[RateBucket::Api, RateBucket::Category(Permission::SystemRead)]),
+        .limited(&[
+            RateBucket::Api,
+            RateBucket::Category(Permission::SystemRead),
+        ]),
     route(AuthMe, Get, "/api/auth/me")
         .accepts(Credentials::ANY)
         .limited(&[RateBucket::Auth]),
     route(ChannelSocket, Get, "/api/messaging/channels/:channelId/ws")
-        .accepts(Credentials::SESSION.union(Credentials::EXTERNAL_JWT).union(Credentials::WS_TICKET))
+        .accepts(
+            Credentials::SESSION
+                .union(Credentials::EXTERNAL_JWT)
+                .union(Credentials::WS_TICKET),
+        )
         .needs(Permission::MessagingRead)
         .limited(&[RateBucket::WsConnect]),
 ];
@@ -297,7 +305,9 @@ fn match_pattern(pattern: &'static str, path: &str) -> Option<PathParams> {
 /// Path parameters are ids: letters, digits, `-` and `_` only. Anything else
 /// (percent-escapes, dots) simply doesn't match a route.
 fn is_safe_param(s: &str) -> bool {
-    s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -311,7 +321,11 @@ mod tests {
             ("HEAD", "/api/server/ping", Some(ServerPing)),
             ("GET", "/api/server/health", Some(ServerHealth)),
             ("GET", "/.well-known/jwks.json", Some(GatewayJwks)),
-            ("GET", "/api/messaging/channels/abc-123/ws", Some(ChannelSocket)),
+            (
+                "GET",
+                "/api/messaging/channels/abc-123/ws",
+                Some(ChannelSocket),
+            ),
             ("GET", "/api/server/ping/", None),
             ("GET", "/api/server", None),
             ("GET", "/api/unknown", None),

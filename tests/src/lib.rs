@@ -1,1 +1,21 @@
-//! placeholder
+//! The end-to-end harness: starts the real worker under `wrangler dev`
+//! (workerd, with its embedded D1 and Durable Objects) on a free loopback port
+//! with fresh state, and drives it as a client would.
+//!
+//! Every [`Gateway`] is its own `wrangler dev` process group with its own
+//! persisted state directory and its own variables. The group is killed when
+//! the handle drops (also while a failing test unwinds), and a watchdog in the
+//! group kills it if the test process itself dies.
+#![forbid(unsafe_code)]
+
+pub mod http;
+pub mod jwt;
+pub mod process;
+pub mod ws;
+
+pub use process::{Gateway, GatewayBuilder};
+
+/// The tenant id the harness configures unless a test sets another.
+pub const TEST_SERVER_ID: &str = "0190b6a0-0000-7000-8000-00000000a11e";
+/// The browser origin the harness allows unless a test sets another.
+pub const ALLOWED_ORIGIN: &str = "http://app.agentgate.test";

@@ -1,1 +1,31 @@
-//! placeholder
+//! The agentgate Worker: entry point and router.
+//!
+//! The request path lives in [`pipeline`]; handlers live in one module per
+//! route area under [`routes`]; every failure becomes a response in exactly
+//! one place ([`error::ApiError::into_response`]).
+//!
+//! Architecture Invariant: only this crate reads `Env` (bindings, vars,
+//! secrets); `shared` receives plain values.
+#![forbid(unsafe_code)]
+
+mod auth;
+mod body;
+mod env_config;
+mod error;
+mod pipeline;
+mod random;
+mod response;
+mod routes;
+mod storage;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+// The Durable Object classes are defined in their own crate; re-exporting them
+// links that crate into this cdylib so wasm-bindgen exports the classes and
+// worker-build's shim re-exports them to workerd (see ARCHITECTURE.md).
+pub use agentgate_durable_objects::{ChannelRoom, RateLimiter};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(pipeline::handle(req, env).await)
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every check and test: installs what is missing, checks formatting and
+# lints (native crates, and the wasm crates for wasm32), builds the worker
+# once, then runs the unit tests of all crates and the end-to-end suite
+# against real `wrangler dev` instances.
+set -euo pipefail
+source "$(dirname "$0")/tools.sh"
+ensure_tools
+cd "$ROOT"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "clippy (native crates)"
+cargo clippy -p agentgate-shared -p agentgate-e2e --all-targets --locked -- -D warnings
+log "clippy (worker and durable objects, wasm32)"
+cargo clippy -p agentgate-worker -p agentgate-durable-objects --target wasm32-unknown-unknown --locked -- -D warnings
+
+bash scripts/build.sh
+wasm="$ROOT/worker/build/index_bg.wasm"
+log "wasm module: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped"
+
+log "unit and end-to-end tests"
+AGENTGATE_SKIP_BUILD=1 cargo test -p agentgate-shared -p agentgate-e2e --locked "$@"

@@ -1,0 +1,309 @@
+//! Starting and stopping `wrangler dev`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The repository root (the workspace holding this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Builds the worker once per test binary, unless the caller already did
+/// (`AGENTGATE_SKIP_BUILD=1`, as scripts/test.sh sets after building).
+fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = repo_root();
+        let skip = std::env::var("AGENTGATE_SKIP_BUILD").as_deref() == Ok("1")
+            && root.join("worker/build/index.js").exists();
+        if !skip {
+            let status = Command::new("bash")
+                .arg("scripts/build.sh")
+                .current_dir(&root)
+                .status()
+                .expect("run scripts/build.sh");
+            assert!(status.success(), "scripts/build.sh failed");
+        }
+    });
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the child).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Configures a gateway before it starts.
+pub struct GatewayBuilder {
+    vars: BTreeMap<String, String>,
+}
+
+impl Default for GatewayBuilder {
+    fn default() -> Self {
+        let mut vars = BTreeMap::new();
+        vars.insert("ENVIRONMENT".into(), "development".into());
+        vars.insert("SERVER_ID".into(), crate::TEST_SERVER_ID.into());
+        vars.insert("ALLOWED_ORIGINS".into(), crate::ALLOWED_ORIGIN.into());
+        Self { vars }
+    }
+}
+
+impl GatewayBuilder {
+    /// Sets a variable (a `[vars]` value or a secret: both reach the worker
+    /// the same way).
+    pub fn var(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.vars.insert(name.into(), value.into());
+        self
+    }
+
+    /// Removes a variable the harness would set by default.
+    pub fn unset(mut self, name: &str) -> Self {
+        self.vars.remove(name);
+        self
+    }
+
+    /// Starts `wrangler dev` with fresh state and waits until it answers.
+    pub async fn start(self) -> Gateway {
+        tokio::task::spawn_blocking(move || Gateway::start_blocking(self.vars))
+            .await
+            .expect("gateway start task")
+    }
+}
+
+/// A running worker under `wrangler dev`.
+pub struct Gateway {
+    pub base_url: String,
+    pub port: u16,
+    state: tempfile::TempDir,
+    child: Child,
+    pgid: u32,
+}
+
+impl Gateway {
+    pub fn builder() -> GatewayBuilder {
+        GatewayBuilder::default()
+    }
+
+    /// A gateway with the harness defaults.
+    pub async fn start() -> Gateway {
+        Self::builder().start().await
+    }
+
+    fn start_blocking(vars: BTreeMap<String, String>) -> Gateway {
+        ensure_built();
+        let root = repo_root();
+        let state = tempfile::Builder::new()
+            .prefix("agentgate-e2e-")
+            .tempdir()
+            .expect("temp state dir");
+        let env_file = state.path().join("test.env");
+        let mut f = std::fs::File::create(&env_file).expect("env file");
+        for (k, v) in &vars {
+            assert!(!v.contains('\n'), "{k} must be one line");
+            writeln!(f, "{k}={}", shell_quote_env(v)).expect("write env file");
+        }
+        drop(f);
+        let persist = state.path().join("state");
+        let wrangler = root.join("node_modules/.bin/wrangler");
+        assert!(
+            wrangler.exists(),
+            "wrangler is not installed: run `npm test` (scripts/test.sh) once"
+        );
+
+        // Fresh D1 with the migrations applied.
+        let out = Command::new(&wrangler)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&persist)
+            .current_dir(&root)
+            .envs(quiet_env())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(
+            out.status.success(),
+            "migrations failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let port = free_port();
+        let inspector = free_port();
+        let log_path = state.path().join("wrangler.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        // The group's leader waits on its stdin (held by this process): when
+        // the test process ends for any reason, stdin closes and the EXIT trap
+        // kills the whole group, so no workerd outlives its test.
+        let script = r#"trap 'kill -KILL -- -$$ 2>/dev/null' EXIT
+"$@" </dev/null &
+cat >/dev/null
+"#;
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(script)
+            .arg("agentgate-e2e")
+            .arg(&wrangler)
+            .args(["dev", "--ip", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .arg("--inspector-port")
+            .arg(inspector.to_string())
+            .arg("--persist-to")
+            .arg(&persist)
+            .arg("--env-file")
+            .arg(&env_file)
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "info",
+            ])
+            .current_dir(&root)
+            .envs(quiet_env())
+            .env("AGENTGATE_SKIP_BUILD", "1")
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .process_group(0);
+        let child = cmd.spawn().expect("spawn wrangler dev");
+        let pgid = child.id();
+        let mut gateway = Gateway {
+            base_url: format!("http://127.0.0.1:{port}"),
+            port,
+            state,
+            child,
+            pgid,
+        };
+        gateway.wait_ready(&log_path);
+        gateway
+    }
+
+    fn wait_ready(&mut self, log_path: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let url = format!("{}/api/server/ping", self.base_url);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("wrangler dev exited early ({status}):\n{}", tail(log_path));
+            }
+            if let Ok(resp) = ureq_get(&url) {
+                // Any HTTP answer means workerd is serving our script (a
+                // deliberately misconfigured gateway answers 503).
+                if resp > 0 {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "wrangler dev did not answer within 90 s:\n{}",
+                    tail(log_path)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `base_url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// `ws://…` URL for `path`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// The worker's log so far (wrangler's output, including `console` lines).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state.path().join("wrangler.log")).unwrap_or_default()
+    }
+
+    /// Runs SQL against this gateway's local D1 (as an operator would, through
+    /// wrangler) and returns the result rows.
+    pub fn d1_query(&self, sql: &str) -> Vec<serde_json::Value> {
+        let root = repo_root();
+        let out = Command::new(root.join("node_modules/.bin/wrangler"))
+            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+            .arg(self.state.path().join("state"))
+            .arg("--command")
+            .arg(sql)
+            .current_dir(&root)
+            .envs(quiet_env())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wrangler d1 execute");
+        assert!(
+            out.status.success(),
+            "d1 execute failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let parsed: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("d1 execute --json output");
+        parsed[0]["results"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.pgid)])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn quiet_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("WRANGLER_SEND_METRICS", "false"),
+        ("CLOUDFLARE_CF_FETCH_ENABLED", "false"),
+        ("NO_UPDATE_NOTIFIER", "1"),
+        ("CI", "true"),
+    ]
+}
+
+/// dotenv values: quote so `#`, spaces and `=` survive.
+fn shell_quote_env(v: &str) -> String {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.:/,@".contains(c))
+    {
+        v.to_owned()
+    } else {
+        format!("'{}'", v.replace('\'', ""))
+    }
+}
+
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// A minimal blocking GET used only for the readiness probe; returns the
+/// status code.
+fn ureq_get(url: &str) -> std::io::Result<u16> {
+    use std::io::{Read, Write as _};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut buf = [0u8; 32];
+    let n = stream.read(&mut buf)?;
+    let head = String::from_utf8_lossy(&buf[..n]);
+    Ok(head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0))
+}

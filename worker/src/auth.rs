@@ -1,0 +1,117 @@
+//! Who is calling, and may they use this route (SPEC §3, §7).
+//!
+//! Credentials are tried in the SPEC's order; the route table says which kinds
+//! a route accepts. Every failure fails closed with a typed error.
+
+use crate::error::ApiError;
+use crate::pipeline::header;
+use agentgate_shared::config::Config;
+use agentgate_shared::routes::{Credentials, Permission, RouteId, RouteSpec};
+use agentgate_shared::ErrorCode;
+use std::collections::BTreeSet;
+use worker::{Env, Request};
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    Session,
+    MachineToken,
+    ExternalJwt,
+    LegacyBearer,
+    WsTicket,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::MachineToken => "machine_token",
+            Self::ExternalJwt => "jwt",
+            Self::LegacyBearer => "legacy_bearer",
+            Self::WsTicket => "ws_ticket",
+        }
+    }
+
+    fn route_flag(self) -> Credentials {
+        match self {
+            Self::Session => Credentials::SESSION,
+            Self::MachineToken => Credentials::MACHINE_TOKEN,
+            Self::ExternalJwt => Credentials::EXTERNAL_JWT,
+            Self::LegacyBearer => Credentials::LEGACY_BEARER,
+            Self::WsTicket => Credentials::WS_TICKET,
+        }
+    }
+}
+
+/// An authenticated caller. Only this module constructs it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub entity_id: String,
+    pub credential: CredentialKind,
+    pub issuer: Option<String>,
+    pub permissions: BTreeSet<Permission>,
+    /// Unix seconds at which the credential stops being valid.
+    pub expires_at: Option<u64>,
+}
+
+/// Routes that stay public even when the gateway key is configured.
+fn exempt_from_gateway_key(spec: &RouteSpec) -> bool {
+    matches!(
+        spec.id,
+        RouteId::ServerPing | RouteId::ServerHealth | RouteId::GatewayJwks
+    )
+}
+
+/// SPEC §3 item 1: with `ELIZA_SERVER_AUTH_TOKEN` set, every `/api/*` route
+/// except the public health routes needs `X-API-Key` equal to it.
+pub fn check_gateway_key(req: &Request, config: &Config, spec: &RouteSpec) -> Result<(), ApiError> {
+    let Some(key) = &config.gateway_key else {
+        return Ok(());
+    };
+    if !spec.pattern.starts_with("/api/") || exempt_from_gateway_key(spec) {
+        return Ok(());
+    }
+    match header(req, "x-api-key") {
+        None => Err(ErrorCode::ApiKeyRequired.into()),
+        Some(presented) if key.matches(&presented) => Ok(()),
+        Some(_) => Err(ErrorCode::InvalidApiKey.into()),
+    }
+}
+
+/// Establishes the caller for a route. Public routes have none; any other
+/// route without a valid, accepted credential is refused.
+pub async fn authenticate(
+    req: &Request,
+    _env: &Env,
+    _config: &Config,
+    spec: &RouteSpec,
+) -> Result<Option<Caller>, ApiError> {
+    if spec.credentials.is_public() {
+        return Ok(None);
+    }
+    let presented = header(req, "authorization").is_some()
+        || header(req, "cookie").is_some_and(|c| c.contains("eliza_session="));
+    if !presented {
+        return Err(ErrorCode::AuthRequired.into());
+    }
+    Err(ErrorCode::InvalidToken.into())
+}
+
+/// The route's credential kind and permission (SPEC §7).
+pub fn authorize(caller: &Caller, spec: &RouteSpec) -> Result<(), ApiError> {
+    if !spec.credentials.contains(caller.credential.route_flag()) {
+        return Err(
+            ApiError::new(ErrorCode::InsufficientPermissions).with_message(format!(
+                "This route does not accept {} credentials",
+                caller.credential.as_str()
+            )),
+        );
+    }
+    match spec.permission {
+        Some(p) if !caller.permissions.contains(&p) => {
+            Err(ApiError::new(ErrorCode::InsufficientPermissions)
+                .with_message(format!("Requires permission {}", p.as_str())))
+        }
+        _ => Ok(()),
+    }
+}

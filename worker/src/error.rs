@@ -1,0 +1,119 @@
+//! The worker's one error type, and the one place it becomes a response.
+
+use agentgate_shared::routes::Method;
+use agentgate_shared::ErrorCode;
+use serde_json::json;
+use std::borrow::Cow;
+use worker::Response;
+
+/// A failed request: the client-visible code and message, plus internal detail
+/// that is shown only in development (SPEC §12) and always logged.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    message: Cow<'static, str>,
+    detail: Option<String>,
+    allow: Vec<Method>,
+    extra_headers: Vec<(&'static str, String)>,
+    extra_fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            detail: None,
+            allow: Vec::new(),
+            extra_headers: Vec::new(),
+            extra_fields: serde_json::Map::new(),
+        }
+    }
+
+    /// A client-safe message replacing the default one.
+    pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Internal detail: logged, and shown to clients only in development.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name, value.into()));
+        self
+    }
+
+    pub fn with_field(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extra_fields.insert(name.to_owned(), value);
+        self
+    }
+
+    pub fn method_not_allowed(allow: Vec<Method>) -> Self {
+        let mut e = Self::new(ErrorCode::MethodNotAllowed);
+        e.allow = allow;
+        e
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Internal).with_detail(detail)
+    }
+
+    pub fn storage(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::StorageUnavailable).with_detail(detail)
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::BadRequest).with_message(message)
+    }
+
+    /// The JSON envelope `{error, code, requestId}` with the code's status.
+    pub fn into_response(self, request_id: &str, development: bool) -> Response {
+        if let Some(detail) = &self.detail {
+            worker::console_error!(
+                "{}",
+                json!({"level": "error", "requestId": request_id, "code": self.code.as_str(), "detail": detail})
+            );
+        }
+        let mut body = json!({
+            "error": self.message,
+            "code": self.code.as_str(),
+            "requestId": request_id,
+        });
+        if let serde_json::Value::Object(map) = &mut body {
+            map.extend(self.extra_fields);
+            if development {
+                if let Some(detail) = self.detail {
+                    map.insert("detail".into(), detail.into());
+                }
+            }
+        }
+        let mut response = crate::response::json(self.code.status(), &body);
+        let headers = response.headers_mut();
+        if !self.allow.is_empty() {
+            let allow: Vec<&str> = self.allow.iter().map(|m| m.as_str()).collect();
+            let _ = headers.set("Allow", &allow.join(", "));
+        }
+        for (name, value) in self.extra_headers {
+            let _ = headers.set(name, &value);
+        }
+        response
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+/// Errors from the runtime (bindings, fetch, D1) are infrastructure failures:
+/// the request fails closed with 500 and the detail stays internal.
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        Self::internal(e.to_string())
+    }
+}

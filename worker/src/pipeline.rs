@@ -1,0 +1,102 @@
+//! The path of a request: configuration → preflight → body limit → route table
+//! → gateway key → authentication → permission → handler → response headers.
+//! Each step either passes the request on or ends it with an [`ApiError`].
+
+use crate::error::ApiError;
+use crate::{auth, body, env_config, random, response, routes};
+use agentgate_shared::config::Config;
+use agentgate_shared::routes::{resolve, PathParams, Resolution, RouteSpec};
+use agentgate_shared::ErrorCode;
+use worker::{Env, Method, Request, Response};
+
+/// What a handler gets besides the request.
+pub struct RequestContext<'a> {
+    pub env: &'a Env,
+    pub config: &'a Config,
+    pub request_id: &'a str,
+    pub route: &'static RouteSpec,
+    pub params: PathParams,
+    pub caller: Option<auth::Caller>,
+}
+
+pub async fn handle(req: Request, env: Env) -> Response {
+    let request_id = random::request_id();
+    let origin = header(&req, "origin");
+    let config = match env_config::load(&env) {
+        Ok(config) => config,
+        Err(e) => {
+            // Never serve with a broken configuration: every request gets 503.
+            let error = ApiError::new(ErrorCode::Misconfigured)
+                .with_message(format!("The gateway is misconfigured: {e}"))
+                .with_field("variable", e.variable.into());
+            return response::finalize(
+                error.into_response(&request_id, false),
+                &request_id,
+                None,
+                None,
+                false,
+            );
+        }
+    };
+    let preflight = req.method() == Method::Options;
+    let outcome = if preflight {
+        preflight_response(&req)
+    } else {
+        route(req, &env, &config, &request_id).await
+    };
+    let response =
+        outcome.unwrap_or_else(|e| e.into_response(&request_id, config.is_development()));
+    response::finalize(
+        response,
+        &request_id,
+        Some(&config),
+        origin.as_deref(),
+        preflight,
+    )
+}
+
+/// CORS preflight: 204 for a known path (CORS headers are added only for an
+/// allowed origin, by `finalize`), 404 for an unknown one.
+fn preflight_response(req: &Request) -> Result<Response, ApiError> {
+    let path = req.path();
+    match resolve("GET", &path) {
+        Resolution::NotFound if matches!(resolve("POST", &path), Resolution::NotFound) => {
+            Err(ErrorCode::NotFound.into())
+        }
+        _ => Ok(response::empty(204)),
+    }
+}
+
+async fn route(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    request_id: &str,
+) -> Result<Response, ApiError> {
+    body::check_declared_length(&req)?;
+    let path = req.path();
+    let (spec, params) = match resolve(req.method().as_ref(), &path) {
+        Resolution::Found(spec, params) => (spec, params),
+        Resolution::MethodNotAllowed(allow) => return Err(ApiError::method_not_allowed(allow)),
+        Resolution::NotFound => return Err(ErrorCode::NotFound.into()),
+    };
+    auth::check_gateway_key(&req, config, spec)?;
+    let caller = auth::authenticate(&req, env, config, spec).await?;
+    if let Some(caller) = &caller {
+        auth::authorize(caller, spec)?;
+    }
+    let cx = RequestContext {
+        env,
+        config,
+        request_id,
+        route: spec,
+        params,
+        caller,
+    };
+    routes::dispatch(req, &cx).await
+}
+
+/// A request header as a string, if present and readable.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
