@@ -1,17 +1,22 @@
-//! `ChannelRoom`: one Durable Object per channel, holding its live sockets.
-//! Sockets are accepted with the hibernation API, so an idle room is evicted
-//! from memory while its sockets stay open.
+//! `ChannelRoom`: one Durable Object per channel. Holds the channel's live
+//! sockets (accepted with the hibernation API, so an idle room leaves memory
+//! while its sockets stay open) and its message log (SQLite-backed storage).
 
-use crate::room_protocol::{RoomJoin, JOIN_HEADER, PING, PONG};
-use serde_json::json;
+use crate::message_log::MessageLog;
+use crate::room_protocol::*;
+use agentgate_shared::realtime::{
+    error_event, message_event, parse_client_event, world_state_event, ChannelMessage, ClientEvent,
+    WORLD_STATE_MESSAGES,
+};
 use worker::{
-    durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
 };
 
 #[durable_object]
 pub struct ChannelRoom {
     state: State,
+    log: MessageLog,
 }
 
 impl DurableObject for ChannelRoom {
@@ -19,18 +24,45 @@ impl DurableObject for ChannelRoom {
         if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new(PING, PONG) {
             state.set_websocket_auto_response(&pair);
         }
-        Self { state }
+        let log = MessageLog::new(state.storage().sql());
+        Self { state, log }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        let join: RoomJoin = match req.headers().get(JOIN_HEADER)? {
-            Some(raw) => serde_json::from_str(&raw)?,
-            None => return Response::error("missing join statement", 400),
-        };
-        let pair = WebSocketPair::new()?;
-        self.state.accept_web_socket(&pair.server);
-        pair.server.serialize_attachment(&join)?;
-        Response::from_websocket(pair.client)
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let path = req.path();
+        match (req.method(), path.as_str()) {
+            (Method::Get, PATH_CONNECT) => self.accept_socket(&req),
+            (Method::Post, PATH_POST) => {
+                let post: PostMessage = req.json().await?;
+                let message = self.log.append(
+                    &post.channel_id,
+                    &post.sender_id,
+                    &post.text,
+                    post.client_id,
+                )?;
+                self.broadcast(&message_event(&message));
+                Response::from_json(&message)
+            }
+            (Method::Get, PATH_HISTORY) => {
+                let url = req.url()?;
+                let mut before = None;
+                let mut limit = 50usize;
+                for (k, v) in url.query_pairs() {
+                    match k.as_ref() {
+                        "before" => before = v.parse::<u64>().ok(),
+                        "limit" => limit = v.parse::<usize>().unwrap_or(50).clamp(1, 200),
+                        _ => {}
+                    }
+                }
+                Response::from_json(&self.log.page(before, limit)?)
+            }
+            (Method::Post, PATH_CLOSE) => {
+                let close: CloseSockets = req.json().await?;
+                let closed = self.close_matching(&close);
+                Response::from_json(&serde_json::json!({ "closed": closed }))
+            }
+            _ => Response::error("unknown room operation", 404),
+        }
     }
 
     async fn websocket_message(
@@ -39,21 +71,34 @@ impl DurableObject for ChannelRoom {
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
         let Some(join) = ws.deserialize_attachment::<RoomJoin>()? else {
-            ws.close(Some(4001), Some("SESSION_REVOKED"))?;
-            return Ok(());
+            return ws.close(Some(CLOSE_SESSION_REVOKED), Some("SESSION_REVOKED"));
         };
-        let text = match message {
-            WebSocketIncomingMessage::String(text) => text,
-            WebSocketIncomingMessage::Binary(_) => {
-                return ws.send(&json!({"type": "error", "code": "BAD_EVENT", "error": "binary frames are not accepted"}));
+        if join.expires_at.is_some_and(|exp| exp <= now_secs()) {
+            let _ = ws.send_with_str(error_event("SESSION_REVOKED", "the session has expired"));
+            return ws.close(Some(CLOSE_SESSION_REVOKED), Some("SESSION_REVOKED"));
+        }
+        let WebSocketIncomingMessage::String(frame) = message else {
+            return ws.send_with_str(error_event("BAD_EVENT", "binary frames are not accepted"));
+        };
+        match parse_client_event(&frame, &join.entity_id) {
+            Err(e) => ws.send_with_str(error_event(e.code(), &e.to_string())),
+            Ok(ClientEvent::Ping) => ws.send_with_str(PONG),
+            Ok(ClientEvent::RequestWorldState) => {
+                let messages = self.log.recent(WORLD_STATE_MESSAGES)?;
+                ws.send_with_str(world_state_event(
+                    &join.channel_id,
+                    &join.participants,
+                    &messages,
+                ))
             }
-        };
-        ws.send(&json!({
-            "type": "echo",
-            "channelId": join.channel_id,
-            "senderId": join.entity_id,
-            "text": text,
-        }))
+            Ok(ClientEvent::Message { text, client_id }) => {
+                let message =
+                    self.log
+                        .append(&join.channel_id, &join.entity_id, &text, client_id)?;
+                self.broadcast(&message_event(&message));
+                Ok(())
+            }
+        }
     }
 
     async fn websocket_close(
@@ -63,7 +108,7 @@ impl DurableObject for ChannelRoom {
         reason: String,
         _was_clean: bool,
     ) -> Result<()> {
-        // Complete the closing handshake; a reserved code can't be echoed back.
+        // Complete the closing handshake; codes that can't be sent become 1000.
         let code = u16::try_from(code)
             .ok()
             .filter(|c| (3000..5000).contains(c) || *c == 1000);
@@ -74,4 +119,46 @@ impl DurableObject for ChannelRoom {
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
         Ok(())
     }
+}
+
+impl ChannelRoom {
+    fn accept_socket(&self, req: &Request) -> Result<Response> {
+        let join: RoomJoin = match req.headers().get(JOIN_HEADER)? {
+            Some(raw) => serde_json::from_str(&raw)?,
+            None => return Response::error("missing join statement", 400),
+        };
+        let pair = WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        pair.server.serialize_attachment(&join)?;
+        Response::from_websocket(pair.client)
+    }
+
+    fn broadcast(&self, event: &str) {
+        for socket in self.state.get_websockets() {
+            // A socket that is closing can't take it; the others still get it.
+            let _ = socket.send_with_str(event);
+        }
+    }
+
+    fn close_matching(&self, close: &CloseSockets) -> usize {
+        let mut closed = 0;
+        for socket in self.state.get_websockets() {
+            let Ok(Some(join)) = socket.deserialize_attachment::<RoomJoin>() else {
+                continue;
+            };
+            let by_session =
+                close.session_hash.is_some() && close.session_hash == join.session_hash;
+            let by_entity = close.entity_id.as_deref() == Some(join.entity_id.as_str());
+            if by_session || by_entity {
+                let _ = socket.send_with_str(error_event(&close.reason, "closing"));
+                let _ = socket.close(Some(close.code), Some(close.reason.as_str()));
+                closed += 1;
+            }
+        }
+        closed
+    }
+}
+
+fn now_secs() -> u64 {
+    worker::Date::now().as_millis() / 1000
 }

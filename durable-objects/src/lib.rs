@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod channel_room;
+mod message_log;
 mod rate_limiter;
 pub mod room_protocol;
 

@@ -1,5 +1,6 @@
-//! What the worker and a `ChannelRoom` say to each other, and what sockets
-//! carry (SPEC §9).
+//! What the worker and a `ChannelRoom` say to each other (SPEC §9). The worker
+//! calls the room over internal `fetch` requests; only the worker can reach a
+//! Durable Object, so these are trusted here.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,12 @@ pub const CHANNEL_ROOM_BINDING: &str = "CHANNEL_ROOM";
 /// Internal header on the worker → room connect request: a JSON [`RoomJoin`].
 pub const JOIN_HEADER: &str = "X-Agentgate-Room-Join";
 
+/// Internal paths (the host part of the URL is irrelevant).
+pub const PATH_CONNECT: &str = "/connect";
+pub const PATH_POST: &str = "/messages/post";
+pub const PATH_HISTORY: &str = "/messages/history";
+pub const PATH_CLOSE: &str = "/sockets/close";
+
 /// The gateway's statement of who is joining a room. It is stored as the
 /// socket's attachment, so it survives hibernation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -17,9 +24,38 @@ pub struct RoomJoin {
     pub channel_id: String,
     pub entity_id: String,
     pub credential: String,
+    /// SHA-256 of the session id, when the socket rides on a session (so
+    /// revoking the session can close it).
+    pub session_hash: Option<String>,
     /// Unix seconds after which the socket's credential is no longer valid.
     pub expires_at: Option<u64>,
+    /// The channel's participants when the socket joined (for world-state).
+    pub participants: Vec<String>,
 }
+
+/// A message posted over REST, to be logged and broadcast like a socket one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostMessage {
+    pub channel_id: String,
+    pub sender_id: String,
+    pub text: String,
+    pub client_id: Option<String>,
+}
+
+/// Which sockets to close, and how.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloseSockets {
+    pub session_hash: Option<String>,
+    pub entity_id: Option<String>,
+    pub code: u16,
+    pub reason: String,
+}
+
+/// Close codes (SPEC §9 / issue 6).
+pub const CLOSE_SESSION_REVOKED: u16 = 4001;
+pub const CLOSE_CHANNEL_UNAUTHORIZED: u16 = 4003;
 
 /// The auto-response pair: a client `{"type":"ping"}` is answered with
 /// `{"type":"pong"}` by the runtime without waking the object.

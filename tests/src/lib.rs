@@ -9,7 +9,9 @@
 #![forbid(unsafe_code)]
 
 pub mod http;
+pub mod idp;
 pub mod jwt;
+pub mod keys;
 pub mod process;
 pub mod ws;
 

@@ -70,6 +70,11 @@ impl ApiError {
         Self::new(ErrorCode::BadRequest).with_message(message)
     }
 
+    /// The internal detail, if any.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
     /// The JSON envelope `{error, code, requestId}` with the code's status.
     pub fn into_response(self, request_id: &str, development: bool) -> Response {
         if let Some(detail) = &self.detail {

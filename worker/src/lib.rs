@@ -10,10 +10,12 @@
 
 mod auth;
 mod body;
+mod crypto;
 mod env_config;
 mod error;
 mod pipeline;
 mod random;
+mod remote_document;
 mod response;
 mod routes;
 mod storage;

@@ -2,7 +2,9 @@
 
 use crate::error::ApiError;
 use crate::pipeline::{header, RequestContext};
-use agentgate_durable_objects::room_protocol::{RoomJoin, CHANNEL_ROOM_BINDING, JOIN_HEADER};
+use agentgate_durable_objects::room_protocol::{
+    RoomJoin, CHANNEL_ROOM_BINDING, JOIN_HEADER, PATH_CONNECT,
+};
 use agentgate_shared::ErrorCode;
 use worker::{Headers, Request, RequestInit, Response};
 
@@ -20,7 +22,9 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
         channel_id: channel_id.to_owned(),
         entity_id: caller.entity_id.clone(),
         credential: caller.credential.as_str().to_owned(),
+        session_hash: caller.session_hash.clone(),
         expires_at: caller.expires_at,
+        participants: Vec::new(),
     };
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;
@@ -30,7 +34,8 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
     )?;
     let mut init = RequestInit::new();
     init.with_headers(headers);
-    let room_request = Request::new_with_init("https://channel-room/connect", &init)?;
+    let room_request =
+        Request::new_with_init(&format!("https://channel-room{PATH_CONNECT}"), &init)?;
     let stub = cx
         .env
         .durable_object(CHANNEL_ROOM_BINDING)?

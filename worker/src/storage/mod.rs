@@ -1,5 +1,18 @@
-//! Storage back ends. D1 is the default.
+//! Storage: one repository trait per aggregate (SPEC §11), each method taking
+//! a scope that only the auth layer can construct. D1 is the default back end.
+//!
+//! Architecture Invariant: every statement filters or writes `server_id` from
+//! the scope it was given; no query here can omit it.
 
+pub mod d1;
+mod d1_repos;
+pub mod records;
+
+pub use d1_repos::D1Store;
+
+use crate::auth::scope::{EntityScope, TenantScope};
+use crate::error::ApiError;
+use records::*;
 use worker::Env;
 
 /// The D1 binding name (wrangler.toml).
@@ -14,4 +27,90 @@ pub async fn d1_reachable(env: &Env) -> bool {
         .first::<serde_json::Value>(None)
         .await
         .is_ok()
+}
+
+/// Opens the configured store for this request.
+pub fn open(env: &Env) -> Result<D1Store, ApiError> {
+    let db = env
+        .d1(D1_BINDING)
+        .map_err(|e| ApiError::storage(format!("D1 binding: {e}")))?;
+    Ok(D1Store::new(db))
+}
+
+#[allow(async_fn_in_trait)]
+pub trait IdentityRepo {
+    async fn insert_identity(
+        &self,
+        scope: &TenantScope,
+        identity: &IdentityRecord,
+    ) -> Result<(), ApiError>;
+    async fn identity_by_email(
+        &self,
+        scope: &TenantScope,
+        email: &str,
+    ) -> Result<Option<IdentityRecord>, ApiError>;
+    async fn identity(&self, scope: &EntityScope) -> Result<Option<IdentityRecord>, ApiError>;
+    async fn owner_exists(&self, scope: &TenantScope) -> Result<bool, ApiError>;
+    async fn set_password_hash(&self, scope: &EntityScope, phc: &str) -> Result<(), ApiError>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait SessionRepo {
+    async fn insert_session(
+        &self,
+        scope: &EntityScope,
+        session: &SessionRecord,
+    ) -> Result<(), ApiError>;
+    /// Looks a presented session up by its hash (pre-auth: tenant scope).
+    async fn session_by_hash(
+        &self,
+        scope: &TenantScope,
+        id_hash: &str,
+    ) -> Result<Option<SessionRecord>, ApiError>;
+    async fn touch_session(
+        &self,
+        scope: &EntityScope,
+        id_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), ApiError>;
+    async fn sessions(&self, scope: &EntityScope) -> Result<Vec<SessionRecord>, ApiError>;
+    /// Revokes one of the scope's sessions; `false` if it isn't theirs/active.
+    async fn revoke_session(
+        &self,
+        scope: &EntityScope,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<bool, ApiError>;
+    /// Revokes all of the scope's sessions except `keep`; returns the revoked hashes.
+    async fn revoke_sessions_except(
+        &self,
+        scope: &EntityScope,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<String>, ApiError>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait AuditRepo {
+    async fn insert_audit(&self, scope: &TenantScope, event: &AuditRecord) -> Result<(), ApiError>;
+    async fn audit_page(
+        &self,
+        scope: &TenantScope,
+        before_ts: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, ApiError>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait BootstrapJtiRepo {
+    /// Records `jti` as used. `true` if this call recorded it, `false` if it
+    /// was already there (a replay). The insert itself is the check.
+    async fn claim_jti(
+        &self,
+        scope: &TenantScope,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, ApiError>;
 }

@@ -3,6 +3,8 @@
 //! Credentials are tried in the SPEC's order; the route table says which kinds
 //! a route accepts. Every failure fails closed with a typed error.
 
+pub mod scope;
+
 use crate::error::ApiError;
 use crate::pipeline::header;
 use agentgate_shared::config::Config;
@@ -52,6 +54,8 @@ pub struct Caller {
     pub permissions: BTreeSet<Permission>,
     /// Unix seconds at which the credential stops being valid.
     pub expires_at: Option<u64>,
+    /// SHA-256 of the session id, for session credentials.
+    pub session_hash: Option<String>,
 }
 
 /// Routes that stay public even when the gateway key is configured.

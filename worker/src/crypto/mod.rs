@@ -1,0 +1,4 @@
+//! Cryptography in the worker: asymmetric signatures through WebCrypto,
+//! everything else (HMAC, SHA, ids) in Rust (SPEC §3a).
+
+pub mod webcrypto;

@@ -1,0 +1,60 @@
+//! Stored rows, as the repositories return them. Times are unix seconds
+//! (audit: milliseconds).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdentityRecord {
+    pub id: String,
+    pub kind: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub cloud_user_id: Option<String>,
+    pub is_admin: i64,
+    pub tier: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub identity_id: String,
+    pub entity_id: String,
+    pub kind: String,
+    pub csrf_hash: Option<String>,
+    pub remember_device: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub absolute_expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MachineTokenRecord {
+    pub id: String,
+    pub owner_entity_id: String,
+    pub name: String,
+    pub token_hash: String,
+    pub scopes: String,
+    pub channel_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub id: String,
+    pub ts: i64,
+    pub actor_identity_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub metadata: String,
+}
