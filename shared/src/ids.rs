@@ -26,3 +26,37 @@ mod tests {
         assert!(a.starts_with("018bcfe5-6800-7"), "{a}");
     }
 }
+
+/// SHA-256 of a presented secret, hex: what is stored instead of the secret.
+pub fn sha256_hex(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// An opaque bearer secret: `prefix` + base64url (no padding) of 32 random bytes.
+pub fn prefixed_token(prefix: &str, random: [u8; 32]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random))
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn prefixed_token_shape() {
+        let t = prefixed_token("agt_", [7u8; 32]);
+        assert!(t.starts_with("agt_"));
+        assert_eq!(t.len(), 4 + 43);
+        assert_ne!(t, prefixed_token("agt_", [8u8; 32]));
+    }
+}

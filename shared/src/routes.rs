@@ -152,6 +152,16 @@ pub enum RouteId {
     GatewayJwks,
     AuthMe,
     ChannelSocket,
+    ChannelCreate,
+    ChannelList,
+    ChannelParticipantAdd,
+    ChannelParticipantRemove,
+    ChannelMessagesList,
+    ChannelMessagePost,
+    MessagingSubmit,
+    DmChannel,
+    WsTicket,
+    DevCryptoVerify,
 }
 
 /// One row of the route table.
@@ -166,6 +176,9 @@ pub struct RouteSpec {
     pub buckets: &'static [RateBucket],
     /// Audit action written for this route, if it is audited (SPEC §10).
     pub audit: Option<&'static str>,
+    /// Served only with `ENVIRONMENT=development` (test and benchmark hooks);
+    /// 404 otherwise.
+    pub development_only: bool,
 }
 
 const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec {
@@ -177,6 +190,7 @@ const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec 
         permission: None,
         buckets: &[],
         audit: None,
+        development_only: false,
     }
 }
 
@@ -193,6 +207,10 @@ impl RouteSpec {
         self.buckets = buckets;
         self
     }
+    const fn development_only(mut self) -> Self {
+        self.development_only = true;
+        self
+    }
     #[allow(dead_code)] // used as audited routes land
     const fn audited(mut self, action: &'static str) -> Self {
         self.audit = Some(action);
@@ -202,6 +220,9 @@ impl RouteSpec {
 
 use Method::*;
 use RouteId::*;
+
+const MESSAGING_SEND: &[RateBucket] = &[RateBucket::Api, RateBucket::Category(Permission::MessagingSend)];
+const MESSAGING_READ: &[RateBucket] = &[RateBucket::Api, RateBucket::Category(Permission::MessagingRead)];
 
 /// The route table. Order matters only for readability: patterns don't overlap.
 pub static ROUTES: &[RouteSpec] = &[
@@ -226,6 +247,45 @@ pub static ROUTES: &[RouteSpec] = &[
         )
         .needs(Permission::MessagingRead)
         .limited(&[RateBucket::WsConnect]),
+    route(ChannelCreate, Post, "/api/messaging/channels")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND),
+    route(ChannelList, Get, "/api/messaging/channels")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingRead)
+        .limited(MESSAGING_READ),
+    route(ChannelParticipantAdd, Post, "/api/messaging/channels/:channelId/participants")
+        .accepts(Credentials::USER)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND),
+    route(ChannelParticipantRemove, Delete, "/api/messaging/channels/:channelId/participants/:entityId")
+        .accepts(Credentials::USER)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND),
+    route(ChannelMessagesList, Get, "/api/messaging/channels/:channelId/messages")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingRead)
+        .limited(MESSAGING_READ),
+    route(ChannelMessagePost, Post, "/api/messaging/channels/:channelId/messages")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND),
+    route(MessagingSubmit, Post, "/api/messaging/submit")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND),
+    route(DmChannel, Get, "/api/messaging/dm-channel")
+        .accepts(Credentials::USER)
+        .needs(Permission::MessagingRead)
+        .limited(MESSAGING_READ),
+    route(WsTicket, Post, "/api/messaging/ws-ticket")
+        .accepts(Credentials::USER)
+        .needs(Permission::MessagingRead)
+        .limited(MESSAGING_READ),
+    // Runs signature vectors through the worker's verifiers (Wycheproof in
+    // workerd, and the verify benchmark). Development only.
+    route(DevCryptoVerify, Post, "/__dev/crypto/verify").development_only(),
 ];
 
 /// Path parameters captured by a pattern, in order.

@@ -17,6 +17,7 @@ mod pipeline;
 mod random;
 mod remote_document;
 mod response;
+mod rooms;
 mod routes;
 mod storage;
 

@@ -76,6 +76,9 @@ async fn route(
     body::check_declared_length(&req)?;
     let path = req.path();
     let (spec, params) = match resolve(req.method().as_ref(), &path) {
+        Resolution::Found(spec, _) if spec.development_only && !config.is_development() => {
+            return Err(ErrorCode::NotFound.into())
+        }
         Resolution::Found(spec, params) => (spec, params),
         Resolution::MethodNotAllowed(allow) => return Err(ApiError::method_not_allowed(allow)),
         Resolution::NotFound => return Err(ErrorCode::NotFound.into()),

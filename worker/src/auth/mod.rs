@@ -4,6 +4,11 @@
 //! a route accepts. Every failure fails closed with a typed error.
 
 pub mod scope;
+mod ticket;
+
+pub use ticket::{TICKET_PREFIX, TICKET_TTL_SECS};
+
+use scope::{EntityScope, TenantScope};
 
 use crate::error::ApiError;
 use crate::pipeline::header;
@@ -45,9 +50,11 @@ impl CredentialKind {
     }
 }
 
-/// An authenticated caller. Only this module constructs it.
+/// An authenticated caller. Only the auth layer constructs it.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The tenant and entity this caller's storage access is scoped to.
+    pub scope: EntityScope,
     pub entity_id: String,
     pub credential: CredentialKind,
     pub issuer: Option<String>,
@@ -56,6 +63,13 @@ pub struct Caller {
     pub expires_at: Option<u64>,
     /// SHA-256 of the session id, for session credentials.
     pub session_hash: Option<String>,
+    /// For a socket ticket: the one channel it was issued for.
+    pub ticket_channel: Option<String>,
+}
+
+/// The tenant scope of this deployment (pre-authentication lookups).
+pub fn tenant(config: &Config) -> TenantScope {
+    TenantScope::new(config)
 }
 
 /// Routes that stay public even when the gateway key is configured.
@@ -93,6 +107,11 @@ pub async fn authenticate(
     if spec.credentials.is_public() {
         return Ok(None);
     }
+    if spec.credentials.contains(Credentials::WS_TICKET) {
+        if let Some(ticket) = query_param(req, "ticket") {
+            return ticket::authenticate(&ticket, _env, _config).await.map(Some);
+        }
+    }
     let presented = header(req, "authorization").is_some()
         || header(req, "cookie").is_some_and(|c| c.contains("eliza_session="));
     if !presented {
@@ -118,4 +137,13 @@ pub fn authorize(caller: &Caller, spec: &RouteSpec) -> Result<(), ApiError> {
         }
         _ => Ok(()),
     }
+}
+
+/// A query parameter of the request URL.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

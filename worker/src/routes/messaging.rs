@@ -1,30 +1,409 @@
-//! `/api/messaging/*`: channel sockets (SPEC §9).
+//! `/api/messaging/*`: channels, participants, messages and channel sockets
+//! (SPEC §9). Participant checks are single indexed lookups; not-yours is 404
+//! for REST, 403 `CHANNEL_UNAUTHORIZED` at socket upgrade.
 
+use crate::auth::{Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::pipeline::{header, RequestContext};
+use crate::storage::records::{ChannelRecord, WsTicketGrant};
+use crate::storage::{self, ChannelRepo, D1Store, WsTicketRepo};
+use crate::{body, random, response, rooms};
 use agentgate_durable_objects::room_protocol::{
-    RoomJoin, CHANNEL_ROOM_BINDING, JOIN_HEADER, PATH_CONNECT,
+    CloseSockets, PostMessage, RoomJoin, CHANNEL_ROOM_BINDING, CLOSE_CHANNEL_UNAUTHORIZED,
+    JOIN_HEADER, PATH_CONNECT,
 };
+use agentgate_shared::ids::{prefixed_token, sha256_hex, uuid_v7};
+use agentgate_shared::realtime::MAX_TEXT_BYTES;
 use agentgate_shared::ErrorCode;
+use serde::Deserialize;
+use serde_json::json;
 use worker::{Headers, Request, RequestInit, Response};
 
-/// `GET /api/messaging/channels/:channelId/ws`: authenticated in the pipeline,
-/// then handed to the channel's `ChannelRoom`. The room receives a fresh
-/// request carrying only the gateway's own statement of who joins; nothing the
-/// client sent reaches it.
+fn caller<'a>(cx: &'a RequestContext<'_>) -> Result<&'a Caller, ApiError> {
+    cx.caller
+        .as_ref()
+        .ok_or_else(|| ErrorCode::AuthRequired.into())
+}
+
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+fn new_id() -> Result<String, ApiError> {
+    Ok(uuid_v7(now_ms(), random::bytes::<10>()?))
+}
+
+fn channel_json(c: &ChannelRecord) -> serde_json::Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "type": c.channel_type,
+        "creatorId": c.creator_entity_id,
+        "createdAt": c.created_at,
+    })
+}
+
+/// The channel, if the caller participates in it; otherwise 404.
+async fn participant_channel(
+    store: &D1Store,
+    caller: &Caller,
+    channel_id: &str,
+) -> Result<ChannelRecord, ApiError> {
+    if !store.is_participant(&caller.scope, channel_id).await? {
+        return Err(ErrorCode::NotFound.into());
+    }
+    store
+        .channel(caller.scope.tenant(), channel_id)
+        .await?
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+fn path_channel<'a>(cx: &'a RequestContext<'_>) -> Result<&'a str, ApiError> {
+    cx.params
+        .get("channelId")
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateChannel {
+    name: String,
+    #[serde(rename = "type", default = "public")]
+    channel_type: String,
+    #[serde(default)]
+    participants: Vec<String>,
+}
+
+fn public() -> String {
+    "public".into()
+}
+
+/// `POST /api/messaging/channels`: the creator becomes a participant.
+pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let input: CreateChannel = body::json(&mut req).await?;
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError::bad_request(
+            "Invalid field `name`: 1 to 200 characters",
+        ));
+    }
+    if !matches!(input.channel_type.as_str(), "public" | "private" | "dm") {
+        return Err(ApiError::bad_request(
+            "Invalid field `type`: public, private or dm",
+        ));
+    }
+    if input.participants.len() > 100
+        || input
+            .participants
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 128)
+    {
+        return Err(ApiError::bad_request("Invalid field `participants`"));
+    }
+    let now = (now_ms() / 1000) as i64;
+    let channel = ChannelRecord {
+        id: new_id()?,
+        name: name.to_owned(),
+        channel_type: input.channel_type,
+        creator_entity_id: caller.entity_id.clone(),
+        dm_key: None,
+        created_at: now,
+    };
+    storage::open(cx.env)?
+        .create_channel(&caller.scope, &channel, &input.participants, now)
+        .await?;
+    Ok(response::json(201, &channel_json(&channel)))
+}
+
+/// `GET /api/messaging/channels?before=&limit=`: only the caller's channels.
+pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let (before, limit) = page_params(&req, 50)?;
+    let channels = storage::open(cx.env)?
+        .channels_of(&caller.scope, before.map(|b| b as i64), limit)
+        .await?;
+    let next = if channels.len() as u32 == limit {
+        channels.last().map(|c| c.created_at)
+    } else {
+        None
+    };
+    let items: Vec<_> = channels.iter().map(channel_json).collect();
+    Ok(response::json(
+        200,
+        &json!({ "channels": items, "nextBefore": next }),
+    ))
+}
+
+fn page_params(req: &Request, default_limit: u32) -> Result<(Option<u64>, u32), ApiError> {
+    let before = match crate::auth::query_param(req, "before") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| ApiError::bad_request("Invalid query `before`: a number"))?,
+        ),
+    };
+    let limit = match crate::auth::query_param(req, "limit") {
+        None => default_limit,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| ApiError::bad_request("Invalid query `limit`: 1 to 200"))?,
+    };
+    Ok((before, limit))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AddParticipant {
+    entity_id: String,
+}
+
+/// Only the channel's creator manages its participants.
+async fn managed_channel(
+    store: &D1Store,
+    caller: &Caller,
+    channel_id: &str,
+) -> Result<ChannelRecord, ApiError> {
+    let channel = participant_channel(store, caller, channel_id).await?;
+    if channel.creator_entity_id != caller.entity_id {
+        return Err(ApiError::new(ErrorCode::InsufficientPermissions)
+            .with_message("Only the channel's creator manages its participants"));
+    }
+    Ok(channel)
+}
+
+/// `POST /api/messaging/channels/:channelId/participants`.
+pub async fn add_participant(
+    mut req: Request,
+    cx: &RequestContext<'_>,
+) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let input: AddParticipant = body::json(&mut req).await?;
+    if input.entity_id.is_empty() || input.entity_id.len() > 128 {
+        return Err(ApiError::bad_request("Invalid field `entityId`"));
+    }
+    let store = storage::open(cx.env)?;
+    let channel = managed_channel(&store, caller, path_channel(cx)?).await?;
+    let now = (now_ms() / 1000) as i64;
+    store
+        .add_participant(caller.scope.tenant(), &channel.id, &input.entity_id, now)
+        .await?;
+    Ok(response::json(
+        200,
+        &json!({ "channelId": channel.id, "entityId": input.entity_id }),
+    ))
+}
+
+/// `DELETE /api/messaging/channels/:channelId/participants/:entityId`: the
+/// removed entity's sockets in the room are closed with 4003.
+pub async fn remove_participant(
+    _req: Request,
+    cx: &RequestContext<'_>,
+) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let entity_id = cx
+        .params
+        .get("entityId")
+        .ok_or(ErrorCode::NotFound)?
+        .to_owned();
+    let store = storage::open(cx.env)?;
+    let channel = if entity_id == caller.entity_id {
+        participant_channel(&store, caller, path_channel(cx)?).await?
+    } else {
+        managed_channel(&store, caller, path_channel(cx)?).await?
+    };
+    if !store
+        .remove_participant(caller.scope.tenant(), &channel.id, &entity_id)
+        .await?
+    {
+        return Err(ErrorCode::NotFound.into());
+    }
+    rooms::close_sockets(
+        cx.env,
+        &channel.id,
+        &CloseSockets {
+            session_hash: None,
+            entity_id: Some(entity_id.clone()),
+            code: CLOSE_CHANNEL_UNAUTHORIZED,
+            reason: "CHANNEL_UNAUTHORIZED".into(),
+        },
+    )
+    .await?;
+    Ok(response::json(
+        200,
+        &json!({ "channelId": channel.id, "removed": entity_id }),
+    ))
+}
+
+/// `GET /api/messaging/dm-channel?agentId=`: the caller's DM channel with
+/// that agent, created on first use; idempotent under concurrency.
+pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let agent_id = crate::auth::query_param(&req, "agentId")
+        .filter(|a| !a.is_empty() && a.len() <= 128)
+        .ok_or_else(|| ApiError::bad_request("Query `agentId` is required"))?;
+    let mut pair = [caller.entity_id.as_str(), agent_id.as_str()];
+    pair.sort_unstable();
+    let now = (now_ms() / 1000) as i64;
+    let wanted = ChannelRecord {
+        id: new_id()?,
+        name: format!("dm:{agent_id}"),
+        channel_type: "dm".into(),
+        creator_entity_id: caller.entity_id.clone(),
+        dm_key: Some(sha256_hex(&pair.join("\n"))),
+        created_at: now,
+    };
+    let channel = storage::open(cx.env)?
+        .dm_channel(&caller.scope, &wanted, &agent_id, now)
+        .await?;
+    Ok(response::json(200, &channel_json(&channel)))
+}
+
+/// `GET /api/messaging/channels/:channelId/messages?before=&limit=`.
+pub async fn messages(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let (before, limit) = page_params(&req, 50)?;
+    let store = storage::open(cx.env)?;
+    let channel = participant_channel(&store, caller, path_channel(cx)?).await?;
+    let messages = rooms::history(cx.env, &channel.id, before, limit).await?;
+    let next = if messages.len() as u32 == limit {
+        messages.first().map(|m| m.created_at)
+    } else {
+        None
+    };
+    Ok(response::json(
+        200,
+        &json!({ "messages": messages, "nextBefore": next }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewMessage {
+    text: String,
+    client_id: Option<String>,
+    channel_id: Option<String>,
+}
+
+async fn post_message(
+    cx: &RequestContext<'_>,
+    channel_id: &str,
+    input: NewMessage,
+) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    if input.text.trim().is_empty() {
+        return Err(ApiError::bad_request("Invalid field `text`: empty"));
+    }
+    if input.text.len() > MAX_TEXT_BYTES {
+        return Err(ApiError::bad_request(
+            "Invalid field `text`: larger than 16 KiB",
+        ));
+    }
+    let store = storage::open(cx.env)?;
+    let channel = participant_channel(&store, caller, channel_id).await?;
+    let message = rooms::post(
+        cx.env,
+        &PostMessage {
+            channel_id: channel.id,
+            sender_id: caller.entity_id.clone(),
+            text: input.text,
+            client_id: input.client_id,
+        },
+    )
+    .await?;
+    Ok(response::json(201, &message))
+}
+
+/// `POST /api/messaging/channels/:channelId/messages`: logged and broadcast
+/// exactly as a socket message.
+pub async fn post(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let input: NewMessage = body::json(&mut req).await?;
+    post_message(cx, path_channel(cx)?, input).await
+}
+
+/// `POST /api/messaging/submit` `{channelId, text}`.
+pub async fn submit(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let mut input: NewMessage = body::json(&mut req).await?;
+    let channel_id = input
+        .channel_id
+        .take()
+        .ok_or_else(|| ApiError::bad_request("Invalid field `channelId`: missing"))?;
+    post_message(cx, &channel_id, input).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TicketRequest {
+    channel_id: String,
+}
+
+/// `POST /api/messaging/ws-ticket` `{channelId}` → a single-use, 30 s ticket.
+pub async fn ws_ticket(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let input: TicketRequest = body::json(&mut req).await?;
+    let store = storage::open(cx.env)?;
+    let channel = participant_channel(&store, caller, &input.channel_id).await?;
+    let ticket = prefixed_token(crate::auth::TICKET_PREFIX, random::bytes::<32>()?);
+    let expires_at = (now_ms() / 1000) as i64 + crate::auth::TICKET_TTL_SECS;
+    store
+        .insert_ticket(
+            &caller.scope,
+            &sha256_hex(&ticket),
+            &WsTicketGrant {
+                entity_id: caller.entity_id.clone(),
+                channel_id: channel.id.clone(),
+                session_hash: caller.session_hash.clone(),
+                expires_at,
+            },
+        )
+        .await?;
+    Ok(response::json(
+        201,
+        &json!({ "ticket": ticket, "channelId": channel.id, "expiresAt": expires_at }),
+    ))
+}
+
+/// `GET /api/messaging/channels/:channelId/ws`: authenticated in the pipeline;
+/// checked for participation here, before the upgrade reaches the room. The
+/// room receives a fresh request carrying only the gateway's statement of who
+/// joins; nothing the client sent reaches it.
 pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     if !header(&req, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(ErrorCode::UpgradeRequired.into());
     }
-    let caller = cx.caller.as_ref().ok_or(ErrorCode::AuthRequired)?;
-    let channel_id = cx.params.get("channelId").ok_or(ErrorCode::NotFound)?;
+    let caller = caller(cx)?;
+    let channel_id = path_channel(cx)?;
+    // A cookie rides along on any cross-site upgrade: require an allowed Origin
+    // (no cross-site WebSocket hijacking).
+    if caller.credential == CredentialKind::Session
+        && !header(&req, "origin").is_some_and(|o| cx.config.origin_allowed(&o))
+    {
+        return Err(ApiError::new(ErrorCode::CsrfFailed)
+            .with_message("Origin not allowed for a cookie-authenticated socket"));
+    }
+    if caller
+        .ticket_channel
+        .as_deref()
+        .is_some_and(|c| c != channel_id)
+    {
+        return Err(ErrorCode::ChannelUnauthorized.into());
+    }
+    let store = storage::open(cx.env)?;
+    if !store.is_participant(&caller.scope, channel_id).await? {
+        return Err(ErrorCode::ChannelUnauthorized.into());
+    }
+    let participants = store
+        .participants(caller.scope.tenant(), channel_id)
+        .await?;
     let join = RoomJoin {
         channel_id: channel_id.to_owned(),
         entity_id: caller.entity_id.clone(),
         credential: caller.credential.as_str().to_owned(),
         session_hash: caller.session_hash.clone(),
         expires_at: caller.expires_at,
-        participants: Vec::new(),
+        participants,
     };
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;

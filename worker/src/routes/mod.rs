@@ -3,6 +3,7 @@
 //! the table.
 
 mod auth;
+mod dev;
 mod messaging;
 mod server;
 
@@ -19,5 +20,15 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::GatewayJwks => server::gateway_jwks(cx),
         RouteId::AuthMe => auth::me(cx),
         RouteId::ChannelSocket => messaging::connect(req, cx).await,
+        RouteId::ChannelCreate => messaging::create(req, cx).await,
+        RouteId::ChannelList => messaging::list(req, cx).await,
+        RouteId::ChannelParticipantAdd => messaging::add_participant(req, cx).await,
+        RouteId::ChannelParticipantRemove => messaging::remove_participant(req, cx).await,
+        RouteId::ChannelMessagesList => messaging::messages(req, cx).await,
+        RouteId::ChannelMessagePost => messaging::post(req, cx).await,
+        RouteId::MessagingSubmit => messaging::submit(req, cx).await,
+        RouteId::DmChannel => messaging::dm_channel(req, cx).await,
+        RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
+        RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
     }
 }

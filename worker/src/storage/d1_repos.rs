@@ -15,6 +15,10 @@ impl D1Store {
     pub fn new(db: D1Database) -> Self {
         Self { db }
     }
+
+    pub(super) fn db(&self) -> &D1Database {
+        &self.db
+    }
 }
 
 const IDENTITY_COLUMNS: &str =

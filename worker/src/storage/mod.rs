@@ -5,6 +5,7 @@
 //! the scope it was given; no query here can omit it.
 
 pub mod d1;
+mod d1_channels;
 mod d1_repos;
 pub mod records;
 
@@ -113,4 +114,75 @@ pub trait BootstrapJtiRepo {
         expires_at: i64,
         now: i64,
     ) -> Result<bool, ApiError>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait ChannelRepo {
+    /// Creates the channel with its creator (and `others`) as participants.
+    async fn create_channel(
+        &self,
+        scope: &EntityScope,
+        channel: &ChannelRecord,
+        others: &[String],
+        now: i64,
+    ) -> Result<(), ApiError>;
+    async fn channel(
+        &self,
+        scope: &TenantScope,
+        channel_id: &str,
+    ) -> Result<Option<ChannelRecord>, ApiError>;
+    /// The scope's channels, newest first, created before `before` (unix s).
+    async fn channels_of(
+        &self,
+        scope: &EntityScope,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ChannelRecord>, ApiError>;
+    /// One indexed lookup on (channel_id, entity_id).
+    async fn is_participant(&self, scope: &EntityScope, channel_id: &str)
+        -> Result<bool, ApiError>;
+    async fn participants(
+        &self,
+        scope: &TenantScope,
+        channel_id: &str,
+    ) -> Result<Vec<String>, ApiError>;
+    async fn add_participant(
+        &self,
+        scope: &TenantScope,
+        channel_id: &str,
+        entity_id: &str,
+        now: i64,
+    ) -> Result<(), ApiError>;
+    async fn remove_participant(
+        &self,
+        scope: &TenantScope,
+        channel_id: &str,
+        entity_id: &str,
+    ) -> Result<bool, ApiError>;
+    /// The DM channel for `dm_key`, created if missing; idempotent under
+    /// concurrency (the unique index on dm_key decides).
+    async fn dm_channel(
+        &self,
+        scope: &EntityScope,
+        channel: &ChannelRecord,
+        other: &str,
+        now: i64,
+    ) -> Result<ChannelRecord, ApiError>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait WsTicketRepo {
+    async fn insert_ticket(
+        &self,
+        scope: &EntityScope,
+        ticket_hash: &str,
+        grant: &WsTicketGrant,
+    ) -> Result<(), ApiError>;
+    /// Uses a ticket: succeeds once, before it expires.
+    async fn consume_ticket(
+        &self,
+        scope: &TenantScope,
+        ticket_hash: &str,
+        now: i64,
+    ) -> Result<Option<WsTicketGrant>, ApiError>;
 }

@@ -58,3 +58,22 @@ pub struct AuditRecord {
     pub outcome: String,
     pub metadata: String,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChannelRecord {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub channel_type: String,
+    pub creator_entity_id: String,
+    pub dm_key: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WsTicketGrant {
+    pub entity_id: String,
+    pub channel_id: String,
+    pub session_hash: Option<String>,
+    pub expires_at: i64,
+}

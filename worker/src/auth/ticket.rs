@@ -1,0 +1,44 @@
+//! Single-use WebSocket tickets (SPEC §9): `POST /api/messaging/ws-ticket`
+//! issues one for a channel; the upgrade presents it as `?ticket=`; it works
+//! once, within 30 s. Only its SHA-256 is stored.
+
+use super::scope::EntityScope;
+use super::{tenant, Caller, CredentialKind};
+use crate::error::ApiError;
+use crate::storage::{self, WsTicketRepo};
+use agentgate_shared::config::Config;
+use agentgate_shared::ids::sha256_hex;
+use agentgate_shared::routes::Permission;
+use agentgate_shared::ErrorCode;
+use worker::Env;
+
+/// Tickets live this long (seconds).
+pub const TICKET_TTL_SECS: i64 = 30;
+/// Ticket prefix.
+pub const TICKET_PREFIX: &str = "agt_";
+
+pub async fn authenticate(ticket: &str, env: &Env, config: &Config) -> Result<Caller, ApiError> {
+    if !ticket.starts_with(TICKET_PREFIX) || ticket.len() > 128 {
+        return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("not a socket ticket"));
+    }
+    let now = (worker::Date::now().as_millis() / 1000) as i64;
+    let store = storage::open(env)?;
+    let grant = store
+        .consume_ticket(&tenant(config), &sha256_hex(ticket), now)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::InvalidToken).with_detail("ticket unknown, used or expired")
+        })?;
+    Ok(Caller {
+        scope: EntityScope::new(tenant(config), grant.entity_id.clone()),
+        entity_id: grant.entity_id,
+        credential: CredentialKind::WsTicket,
+        issuer: None,
+        permissions: [Permission::MessagingRead, Permission::MessagingSend]
+            .into_iter()
+            .collect(),
+        expires_at: None,
+        session_hash: grant.session_hash,
+        ticket_channel: Some(grant.channel_id),
+    })
+}

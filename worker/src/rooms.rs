@@ -1,0 +1,74 @@
+//! The worker's side of the `ChannelRoom` protocol: internal requests to the
+//! room of one channel.
+
+use crate::error::ApiError;
+use agentgate_durable_objects::room_protocol::*;
+use agentgate_shared::realtime::ChannelMessage;
+use serde::Serialize;
+use worker::{Env, Headers, Method, Request, RequestInit, Stub};
+
+fn stub(env: &Env, channel_id: &str) -> Result<Stub, ApiError> {
+    Ok(env
+        .durable_object(CHANNEL_ROOM_BINDING)?
+        .id_from_name(channel_id)?
+        .get_stub()?)
+}
+
+async fn call<T: Serialize>(
+    env: &Env,
+    channel_id: &str,
+    method: Method,
+    path: &str,
+    body: Option<&T>,
+) -> Result<worker::Response, ApiError> {
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        let headers = Headers::new();
+        headers.set("Content-Type", "application/json")?;
+        init.with_headers(headers);
+        let text = serde_json::to_string(body).map_err(|e| ApiError::internal(e.to_string()))?;
+        init.with_body(Some(text.into()));
+    }
+    let req = Request::new_with_init(&format!("https://channel-room{path}"), &init)?;
+    let resp = stub(env, channel_id)?.fetch_with_request(req).await?;
+    if resp.status_code() != 200 {
+        return Err(ApiError::internal(format!(
+            "channel room answered {} to {path}",
+            resp.status_code()
+        )));
+    }
+    Ok(resp)
+}
+
+/// Logs a message in the room and broadcasts it to its sockets.
+pub async fn post(env: &Env, post: &PostMessage) -> Result<ChannelMessage, ApiError> {
+    let mut resp = call(env, &post.channel_id, Method::Post, PATH_POST, Some(post)).await?;
+    Ok(resp.json().await?)
+}
+
+/// A page of the room's history (oldest first).
+pub async fn history(
+    env: &Env,
+    channel_id: &str,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<Vec<ChannelMessage>, ApiError> {
+    let mut path = format!("{PATH_HISTORY}?limit={limit}");
+    if let Some(before) = before {
+        path.push_str(&format!("&before={before}"));
+    }
+    let mut resp = call::<()>(env, channel_id, Method::Get, &path, None).await?;
+    Ok(resp.json().await?)
+}
+
+/// Closes the room's sockets that match.
+pub async fn close_sockets(
+    env: &Env,
+    channel_id: &str,
+    close: &CloseSockets,
+) -> Result<(), ApiError> {
+    call(env, channel_id, Method::Post, PATH_CLOSE, Some(close))
+        .await
+        .map(drop)
+}
