@@ -1,0 +1,242 @@
+//! Channel rooms end to end (SPEC §9): real WebSocket clients against
+//! `ChannelRoom` Durable Objects under `wrangler dev`.
+
+use agentgate_e2e::http::{client, expect_error, json};
+use agentgate_e2e::jwt::{hs256, now};
+use agentgate_e2e::ws::{connect, recv_close, recv_json, send};
+use agentgate_e2e::Gateway;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const SECRET: &str = "rooms-e2e-shared-secret-at-least-32-bytes";
+const WAIT: Duration = Duration::from_secs(10);
+
+fn token(sub: &str) -> String {
+    let t = now();
+    hs256(SECRET, &json!({"sub": sub, "iat": t, "exp": t + 600}))
+}
+
+async fn gateway() -> Gateway {
+    Gateway::builder().var("JWT_SECRET", SECRET).start().await
+}
+
+async fn entity(gw: &Gateway, who: &str) -> String {
+    let resp = client().get(gw.url("/api/auth/me")).bearer_auth(token(who)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    json(resp).await["entityId"].as_str().unwrap().to_owned()
+}
+
+async fn create_channel(gw: &Gateway, who: &str, participants: &[&str]) -> String {
+    let resp = client()
+        .post(gw.url("/api/messaging/channels"))
+        .bearer_auth(token(who))
+        .json(&json!({"name": "general", "participants": participants}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    json(resp).await["id"].as_str().unwrap().to_owned()
+}
+
+fn ws_path(channel: &str) -> String {
+    format!("/api/messaging/channels/{channel}/ws")
+}
+
+#[tokio::test]
+async fn participants_exchange_messages_and_strangers_are_refused() {
+    let gw = gateway().await;
+    let bob = entity(&gw, "bob").await;
+    let alice = entity(&gw, "alice").await;
+    let channel = create_channel(&gw, "alice", &[&bob]).await;
+
+    let auth_a = format!("Bearer {}", token("alice"));
+    let auth_b = format!("Bearer {}", token("bob"));
+    let mut a = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth_a)]).await.unwrap();
+    let mut b = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth_b)]).await.unwrap();
+
+    // A stranger is refused before the upgrade.
+    let auth_c = format!("Bearer {}", token("carol"));
+    assert_eq!(connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth_c)]).await.err(), Some(403));
+    // No credential, and a long-lived token in the query string, are refused too.
+    assert_eq!(connect(&gw.ws_url(&ws_path(&channel)), &[]).await.err(), Some(401));
+    let in_query = format!("{}?token={}&access_token={}", ws_path(&channel), token("alice"), token("alice"));
+    assert_eq!(connect(&gw.ws_url(&in_query), &[]).await.err(), Some(401));
+
+    // Messages reach both, in order, with server-assigned ids and sender.
+    for i in 0..5 {
+        send(&mut a, &json!({"type": "message", "text": format!("hello {i}"), "clientId": format!("c{i}")}).to_string()).await;
+    }
+    let mut seen = Vec::new();
+    for socket in [&mut a, &mut b] {
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let m = recv_json(socket, WAIT).await;
+            assert_eq!(m["type"], "message");
+            assert_eq!(m["text"], format!("hello {i}"));
+            assert_eq!(m["senderId"], alice);
+            assert_eq!(m["channelId"], channel);
+            ids.push(m["id"].as_str().unwrap().to_owned());
+        }
+        seen.push(ids);
+    }
+    assert_eq!(seen[0], seen[1], "both sockets saw the same messages in the same order");
+
+    // Ping is answered; world-state lists participants and recent messages.
+    send(&mut b, r#"{"type":"ping"}"#).await;
+    assert_eq!(recv_json(&mut b, WAIT).await["type"], "pong");
+    send(&mut b, r#"{"type":"request-world-state"}"#).await;
+    let ws = recv_json(&mut b, WAIT).await;
+    assert_eq!(ws["type"], "world-state");
+    assert_eq!(ws["messages"].as_array().unwrap().len(), 5);
+    let participants: Vec<&str> = ws["participants"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(participants.contains(&alice.as_str()) && participants.contains(&bob.as_str()), "{ws}");
+
+    // History over REST equals what the sockets saw; a REST post reaches the sockets.
+    let resp = client()
+        .get(gw.url(&format!("/api/messaging/channels/{channel}/messages?limit=50")))
+        .bearer_auth(token("bob"))
+        .send()
+        .await
+        .unwrap();
+    let history = json(resp).await;
+    let history_ids: Vec<String> = history["messages"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(history_ids, seen[0]);
+    let resp = client()
+        .post(gw.url("/api/messaging/submit"))
+        .bearer_auth(token("bob"))
+        .json(&json!({"channelId": channel, "text": "over REST"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let posted = json(resp).await;
+    for socket in [&mut a, &mut b] {
+        let m = recv_json(socket, WAIT).await;
+        assert_eq!(m["id"], posted["id"]);
+        assert_eq!(m["text"], "over REST");
+        assert_eq!(m["senderId"], bob);
+    }
+
+    // A stranger can't read the history either (404: no existence leak).
+    let resp = client()
+        .get(gw.url(&format!("/api/messaging/channels/{channel}/messages")))
+        .bearer_auth(token("carol"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 404, "NOT_FOUND").await;
+
+    // Removing a participant closes their socket with 4003.
+    let resp = client()
+        .delete(gw.url(&format!("/api/messaging/channels/{channel}/participants/{bob}")))
+        .bearer_auth(token("alice"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (code, reason) = recv_close(&mut b, WAIT).await;
+    assert_eq!((code, reason.as_str()), (4003, "CHANNEL_UNAUTHORIZED"));
+}
+
+#[tokio::test]
+async fn bad_events_get_error_codes_and_the_socket_stays_usable() {
+    let gw = gateway().await;
+    let alice = entity(&gw, "alice").await;
+    let channel = create_channel(&gw, "alice", &[]).await;
+    let auth = format!("Bearer {}", token("alice"));
+    let mut a = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth)]).await.unwrap();
+
+    let big = "x".repeat(17 * 1024);
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "BAD_EVENT"),
+        (r#"{"type":"dance"}"#.into(), "BAD_EVENT"),
+        (json!({"type": "message", "text": big}).to_string(), "MESSAGE_TOO_LARGE"),
+        (json!({"type": "message", "text": "hi", "senderId": "someone-else"}).to_string(), "USER_MISMATCH"),
+    ];
+    for (frame, code) in &cases {
+        send(&mut a, frame).await;
+        let e = recv_json(&mut a, WAIT).await;
+        assert_eq!(e["type"], "error", "{frame:.40}");
+        assert_eq!(e["code"], *code, "{frame:.40}");
+    }
+    send(&mut a, r#"{"type":"message","text":"still here"}"#).await;
+    let m = recv_json(&mut a, WAIT).await;
+    assert_eq!((m["type"].as_str(), m["senderId"].as_str()), (Some("message"), Some(alice.as_str())));
+}
+
+#[tokio::test]
+async fn tickets_work_once_and_expire() {
+    let gw = gateway().await;
+    let channel = create_channel(&gw, "alice", &[]).await;
+    let ticket = |gw: &Gateway, channel: &str| {
+        let url = gw.url("/api/messaging/ws-ticket");
+        let body = json!({"channelId": channel});
+        async move {
+            let resp = client().post(url).bearer_auth(token("alice")).json(&body).send().await.unwrap();
+            assert_eq!(resp.status(), 201);
+            json(resp).await["ticket"].as_str().unwrap().to_owned()
+        }
+    };
+
+    let t1 = ticket(&gw, &channel).await;
+    let url = gw.ws_url(&format!("{}?ticket={t1}", ws_path(&channel)));
+    let mut socket = connect(&url, &[]).await.expect("first use of a ticket");
+    send(&mut socket, r#"{"type":"ping"}"#).await;
+    assert_eq!(recv_json(&mut socket, WAIT).await["type"], "pong");
+    assert_eq!(connect(&url, &[]).await.err(), Some(401), "second use");
+
+    // A ticket for one channel does not open another.
+    let other = create_channel(&gw, "alice", &[]).await;
+    let t2 = ticket(&gw, &channel).await;
+    let wrong = gw.ws_url(&format!("{}?ticket={t2}", ws_path(&other)));
+    assert_eq!(connect(&wrong, &[]).await.err(), Some(403));
+
+    // Strangers can't get a ticket for the channel.
+    let resp = client()
+        .post(gw.url("/api/messaging/ws-ticket"))
+        .bearer_auth(token("mallory"))
+        .json(&json!({"channelId": channel}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 404, "NOT_FOUND").await;
+
+    // After 30 s a ticket is dead.
+    let t3 = ticket(&gw, &channel).await;
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    let late = gw.ws_url(&format!("{}?ticket={t3}", ws_path(&channel)));
+    assert_eq!(connect(&late, &[]).await.err(), Some(401));
+}
+
+#[tokio::test]
+async fn dm_channel_is_idempotent_under_concurrency() {
+    let gw = gateway().await;
+    let agent = "5b1c8f8e-0000-4000-8000-00000000a9e7";
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let url = gw.url(&format!("/api/messaging/dm-channel?agentId={agent}"));
+        handles.push(tokio::spawn(async move {
+            let resp = client().get(url).bearer_auth(token("alice")).send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            json(resp).await["id"].as_str().unwrap().to_owned()
+        }));
+    }
+    let mut ids = Vec::new();
+    for h in handles {
+        ids.push(h.await.unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one DM channel: {ids:?}");
+    let listed: Value = json(
+        client()
+            .get(gw.url("/api/messaging/channels"))
+            .bearer_auth(token("alice"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let dms = listed["channels"].as_array().unwrap().iter().filter(|c| c["type"] == "dm").count();
+    assert_eq!(dms, 1, "{listed}");
+}
