@@ -5,7 +5,7 @@
 use crate::message_log::MessageLog;
 use crate::room_protocol::*;
 use agentgate_shared::realtime::{
-    error_event, message_event, parse_client_event, world_state_event, ChannelMessage, ClientEvent,
+    error_event, message_event, parse_client_event, world_state_event, ClientEvent,
     WORLD_STATE_MESSAGES,
 };
 use worker::{

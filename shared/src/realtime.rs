@@ -15,7 +15,10 @@ pub const WORLD_STATE_MESSAGES: usize = 50;
 /// A client → server event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
-    Message { text: String, client_id: Option<String> },
+    Message {
+        text: String,
+        client_id: Option<String>,
+    },
     RequestWorldState,
     Ping,
 }
@@ -50,7 +53,8 @@ pub fn parse_client_event(frame: &str, entity_id: &str) -> Result<ClientEvent, E
     if frame.len() > MAX_FRAME_BYTES {
         return Err(EventError::MessageTooLarge);
     }
-    let value: Value = serde_json::from_str(frame).map_err(|e| EventError::BadEvent(format!("malformed JSON ({e})")))?;
+    let value: Value = serde_json::from_str(frame)
+        .map_err(|e| EventError::BadEvent(format!("malformed JSON ({e})")))?;
     let Value::Object(obj) = value else {
         return Err(EventError::BadEvent("not a JSON object".into()));
     };
@@ -80,7 +84,11 @@ pub fn parse_client_event(frame: &str, entity_id: &str) -> Result<ClientEvent, E
             let client_id = match obj.get("clientId") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) if s.len() <= 128 => Some(s.clone()),
-                Some(_) => return Err(EventError::BadEvent("`clientId` must be a string of at most 128 bytes".into())),
+                Some(_) => {
+                    return Err(EventError::BadEvent(
+                        "`clientId` must be a string of at most 128 bytes".into(),
+                    ))
+                }
             };
             Ok(ClientEvent::Message {
                 text: text.to_owned(),
@@ -89,7 +97,10 @@ pub fn parse_client_event(frame: &str, entity_id: &str) -> Result<ClientEvent, E
         }
         "request-world-state" => Ok(ClientEvent::RequestWorldState),
         "ping" => Ok(ClientEvent::Ping),
-        other => Err(EventError::BadEvent(format!("unknown type `{}`", truncate(other, 64)))),
+        other => Err(EventError::BadEvent(format!(
+            "unknown type `{}`",
+            truncate(other, 64)
+        ))),
     }
 }
 
@@ -124,7 +135,11 @@ pub fn message_event(message: &ChannelMessage) -> String {
 }
 
 /// `{"type":"world-state", participants, messages}` (oldest message first).
-pub fn world_state_event(channel_id: &str, participants: &[String], messages: &[ChannelMessage]) -> String {
+pub fn world_state_event(
+    channel_id: &str,
+    participants: &[String],
+    messages: &[ChannelMessage],
+) -> String {
     json!({
         "type": "world-state",
         "channelId": channel_id,
@@ -152,14 +167,23 @@ mod tests {
         let mine = format!(r#"{{"type":"message","text":"hi","senderId":"{ME}"}}"#);
         let cases: Vec<(&str, Result<ClientEvent, &str>)> = vec![
             (r#"{"type":"ping"}"#, Ok(ClientEvent::Ping)),
-            (r#"{"type":"request-world-state"}"#, Ok(ClientEvent::RequestWorldState)),
+            (
+                r#"{"type":"request-world-state"}"#,
+                Ok(ClientEvent::RequestWorldState),
+            ),
             (
                 r#"{"type":"message","text":"hi","clientId":"c1"}"#,
-                Ok(ClientEvent::Message { text: "hi".into(), client_id: Some("c1".into()) }),
+                Ok(ClientEvent::Message {
+                    text: "hi".into(),
+                    client_id: Some("c1".into()),
+                }),
             ),
             (
                 &mine,
-                Ok(ClientEvent::Message { text: "hi".into(), client_id: None }),
+                Ok(ClientEvent::Message {
+                    text: "hi".into(),
+                    client_id: None,
+                }),
             ),
             ("not json", Err("BAD_EVENT")),
             ("[1,2]", Err("BAD_EVENT")),
@@ -169,9 +193,18 @@ mod tests {
             (r#"{"type":"message","text":42}"#, Err("BAD_EVENT")),
             (r#"{"type":"message","text":"   "}"#, Err("BAD_EVENT")),
             (&big_frame, Err("MESSAGE_TOO_LARGE")),
-            (r#"{"type":"message","text":"hi","senderId":"someone-else"}"#, Err("USER_MISMATCH")),
-            (r#"{"type":"message","text":"hi","userId":"someone-else"}"#, Err("USER_MISMATCH")),
-            (r#"{"type":"message","text":"hi","entityId":7}"#, Err("USER_MISMATCH")),
+            (
+                r#"{"type":"message","text":"hi","senderId":"someone-else"}"#,
+                Err("USER_MISMATCH"),
+            ),
+            (
+                r#"{"type":"message","text":"hi","userId":"someone-else"}"#,
+                Err("USER_MISMATCH"),
+            ),
+            (
+                r#"{"type":"message","text":"hi","entityId":7}"#,
+                Err("USER_MISMATCH"),
+            ),
         ];
         for (frame, expected) in cases {
             let got = parse_client_event(frame, ME).map_err(|e| e.code());
@@ -183,7 +216,10 @@ mod tests {
     fn exactly_16_kib_is_accepted() {
         let text = "é".repeat(MAX_TEXT_BYTES / 2);
         let frame = json!({"type": "message", "text": text}).to_string();
-        assert!(matches!(parse_client_event(&frame, ME), Ok(ClientEvent::Message { .. })));
+        assert!(matches!(
+            parse_client_event(&frame, ME),
+            Ok(ClientEvent::Message { .. })
+        ));
     }
 
     #[test]

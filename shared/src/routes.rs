@@ -221,8 +221,14 @@ impl RouteSpec {
 use Method::*;
 use RouteId::*;
 
-const MESSAGING_SEND: &[RateBucket] = &[RateBucket::Api, RateBucket::Category(Permission::MessagingSend)];
-const MESSAGING_READ: &[RateBucket] = &[RateBucket::Api, RateBucket::Category(Permission::MessagingRead)];
+const MESSAGING_SEND: &[RateBucket] = &[
+    RateBucket::Api,
+    RateBucket::Category(Permission::MessagingSend),
+];
+const MESSAGING_READ: &[RateBucket] = &[
+    RateBucket::Api,
+    RateBucket::Category(Permission::MessagingRead),
+];
 
 /// The route table. Order matters only for readability: patterns don't overlap.
 pub static ROUTES: &[RouteSpec] = &[
@@ -255,22 +261,38 @@ pub static ROUTES: &[RouteSpec] = &[
         .accepts(Credentials::ANY)
         .needs(Permission::MessagingRead)
         .limited(MESSAGING_READ),
-    route(ChannelParticipantAdd, Post, "/api/messaging/channels/:channelId/participants")
-        .accepts(Credentials::USER)
-        .needs(Permission::MessagingSend)
-        .limited(MESSAGING_SEND),
-    route(ChannelParticipantRemove, Delete, "/api/messaging/channels/:channelId/participants/:entityId")
-        .accepts(Credentials::USER)
-        .needs(Permission::MessagingSend)
-        .limited(MESSAGING_SEND),
-    route(ChannelMessagesList, Get, "/api/messaging/channels/:channelId/messages")
-        .accepts(Credentials::ANY)
-        .needs(Permission::MessagingRead)
-        .limited(MESSAGING_READ),
-    route(ChannelMessagePost, Post, "/api/messaging/channels/:channelId/messages")
-        .accepts(Credentials::ANY)
-        .needs(Permission::MessagingSend)
-        .limited(MESSAGING_SEND),
+    route(
+        ChannelParticipantAdd,
+        Post,
+        "/api/messaging/channels/:channelId/participants",
+    )
+    .accepts(Credentials::USER)
+    .needs(Permission::MessagingSend)
+    .limited(MESSAGING_SEND),
+    route(
+        ChannelParticipantRemove,
+        Delete,
+        "/api/messaging/channels/:channelId/participants/:entityId",
+    )
+    .accepts(Credentials::USER)
+    .needs(Permission::MessagingSend)
+    .limited(MESSAGING_SEND),
+    route(
+        ChannelMessagesList,
+        Get,
+        "/api/messaging/channels/:channelId/messages",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MessagingRead)
+    .limited(MESSAGING_READ),
+    route(
+        ChannelMessagePost,
+        Post,
+        "/api/messaging/channels/:channelId/messages",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MessagingSend)
+    .limited(MESSAGING_SEND),
     route(MessagingSubmit, Post, "/api/messaging/submit")
         .accepts(Credentials::ANY)
         .needs(Permission::MessagingSend)

@@ -8,10 +8,12 @@
 //! group kills it if the test process itself dies.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod http;
 pub mod idp;
 pub mod jwt;
 pub mod keys;
+pub mod pg;
 pub mod process;
 pub mod ws;
 

@@ -47,6 +47,9 @@ pub fn free_port() -> u16 {
 /// Configures a gateway before it starts.
 pub struct GatewayBuilder {
     vars: BTreeMap<String, String>,
+    /// A wrangler config other than the repository's (e.g. a benchmark's
+    /// baseline worker); such a worker gets no build and no migrations.
+    config: Option<PathBuf>,
 }
 
 impl Default for GatewayBuilder {
@@ -55,7 +58,7 @@ impl Default for GatewayBuilder {
         vars.insert("ENVIRONMENT".into(), "development".into());
         vars.insert("SERVER_ID".into(), crate::TEST_SERVER_ID.into());
         vars.insert("ALLOWED_ORIGINS".into(), crate::ALLOWED_ORIGIN.into());
-        Self { vars }
+        Self { vars, config: None }
     }
 }
 
@@ -73,9 +76,15 @@ impl GatewayBuilder {
         self
     }
 
+    /// Runs the worker described by another wrangler config instead.
+    pub fn config(mut self, path: PathBuf) -> Self {
+        self.config = Some(path);
+        self
+    }
+
     /// Starts `wrangler dev` with fresh state and waits until it answers.
     pub async fn start(self) -> Gateway {
-        tokio::task::spawn_blocking(move || Gateway::start_blocking(self.vars))
+        tokio::task::spawn_blocking(move || Gateway::start_blocking(self.vars, self.config))
             .await
             .expect("gateway start task")
     }
@@ -100,8 +109,10 @@ impl Gateway {
         Self::builder().start().await
     }
 
-    fn start_blocking(vars: BTreeMap<String, String>) -> Gateway {
-        ensure_built();
+    fn start_blocking(vars: BTreeMap<String, String>, config: Option<PathBuf>) -> Gateway {
+        if config.is_none() {
+            ensure_built();
+        }
         let root = repo_root();
         let state = tempfile::Builder::new()
             .prefix("agentgate-e2e-")
@@ -122,20 +133,9 @@ impl Gateway {
         );
 
         // Fresh D1 with the migrations applied.
-        let out = Command::new(&wrangler)
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(&persist)
-            .current_dir(&root)
-            .envs(quiet_env())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run wrangler d1 migrations apply");
-        assert!(
-            out.status.success(),
-            "migrations failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if config.is_none() {
+            apply_migrations(&wrangler, &root, &persist);
+        }
 
         let port = free_port();
         let inspector = free_port();
@@ -258,6 +258,23 @@ impl Drop for Gateway {
             .status();
         let _ = self.child.wait();
     }
+}
+
+fn apply_migrations(wrangler: &Path, root: &Path, persist: &Path) {
+    let out = Command::new(wrangler)
+        .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+        .arg(persist)
+        .current_dir(root)
+        .envs(quiet_env())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wrangler d1 migrations apply");
+    assert!(
+        out.status.success(),
+        "migrations failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn quiet_env() -> Vec<(&'static str, &'static str)> {

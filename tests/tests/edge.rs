@@ -212,3 +212,33 @@ async fn misconfiguration_answers_503_on_every_route() {
     let body = expect_error(resp, 503, "MISCONFIGURED").await;
     assert_eq!(body["variable"], "SERVER_ID");
 }
+
+#[tokio::test]
+async fn malformed_json_is_400_naming_the_problem() {
+    let secret = "edge-e2e-shared-secret-at-least-32-bytes";
+    let gw = Gateway::builder().var("JWT_SECRET", secret).start().await;
+    let t = agentgate_e2e::jwt::now();
+    let token =
+        agentgate_e2e::jwt::hs256(secret, &serde_json::json!({"sub": "json", "exp": t + 300}));
+    let cases: &[(&str, &str)] = &[
+        ("{\"name\": ", "Malformed JSON"),
+        ("[1, 2]", "Invalid request body"),
+        ("{\"name\": 42}", "`name`"),
+        ("{\"nmae\": \"typo\"}", "nmae"),
+        ("", "JSON body is required"),
+    ];
+    for (body, mentions) in cases {
+        let resp = client()
+            .post(gw.url("/api/messaging/channels"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_security_headers(&resp, "400");
+        let err = expect_error(resp, 400, "BAD_REQUEST").await;
+        let message = err["error"].as_str().unwrap();
+        assert!(message.contains(mentions), "{body:?} → {message}");
+    }
+}

@@ -21,7 +21,12 @@ async fn gateway() -> Gateway {
 }
 
 async fn entity(gw: &Gateway, who: &str) -> String {
-    let resp = client().get(gw.url("/api/auth/me")).bearer_auth(token(who)).send().await.unwrap();
+    let resp = client()
+        .get(gw.url("/api/auth/me"))
+        .bearer_auth(token(who))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     json(resp).await["entityId"].as_str().unwrap().to_owned()
 }
@@ -51,20 +56,51 @@ async fn participants_exchange_messages_and_strangers_are_refused() {
 
     let auth_a = format!("Bearer {}", token("alice"));
     let auth_b = format!("Bearer {}", token("bob"));
-    let mut a = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth_a)]).await.unwrap();
-    let mut b = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth_b)]).await.unwrap();
+    let mut a = connect(
+        &gw.ws_url(&ws_path(&channel)),
+        &[("authorization", &auth_a)],
+    )
+    .await
+    .unwrap();
+    let mut b = connect(
+        &gw.ws_url(&ws_path(&channel)),
+        &[("authorization", &auth_b)],
+    )
+    .await
+    .unwrap();
 
     // A stranger is refused before the upgrade.
     let auth_c = format!("Bearer {}", token("carol"));
-    assert_eq!(connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth_c)]).await.err(), Some(403));
+    assert_eq!(
+        connect(
+            &gw.ws_url(&ws_path(&channel)),
+            &[("authorization", &auth_c)]
+        )
+        .await
+        .err(),
+        Some(403)
+    );
     // No credential, and a long-lived token in the query string, are refused too.
-    assert_eq!(connect(&gw.ws_url(&ws_path(&channel)), &[]).await.err(), Some(401));
-    let in_query = format!("{}?token={}&access_token={}", ws_path(&channel), token("alice"), token("alice"));
+    assert_eq!(
+        connect(&gw.ws_url(&ws_path(&channel)), &[]).await.err(),
+        Some(401)
+    );
+    let in_query = format!(
+        "{}?token={}&access_token={}",
+        ws_path(&channel),
+        token("alice"),
+        token("alice")
+    );
     assert_eq!(connect(&gw.ws_url(&in_query), &[]).await.err(), Some(401));
 
     // Messages reach both, in order, with server-assigned ids and sender.
     for i in 0..5 {
-        send(&mut a, &json!({"type": "message", "text": format!("hello {i}"), "clientId": format!("c{i}")}).to_string()).await;
+        send(
+            &mut a,
+            &json!({"type": "message", "text": format!("hello {i}"), "clientId": format!("c{i}")})
+                .to_string(),
+        )
+        .await;
     }
     let mut seen = Vec::new();
     for socket in [&mut a, &mut b] {
@@ -79,7 +115,10 @@ async fn participants_exchange_messages_and_strangers_are_refused() {
         }
         seen.push(ids);
     }
-    assert_eq!(seen[0], seen[1], "both sockets saw the same messages in the same order");
+    assert_eq!(
+        seen[0], seen[1],
+        "both sockets saw the same messages in the same order"
+    );
 
     // Ping is answered; world-state lists participants and recent messages.
     send(&mut b, r#"{"type":"ping"}"#).await;
@@ -88,18 +127,33 @@ async fn participants_exchange_messages_and_strangers_are_refused() {
     let ws = recv_json(&mut b, WAIT).await;
     assert_eq!(ws["type"], "world-state");
     assert_eq!(ws["messages"].as_array().unwrap().len(), 5);
-    let participants: Vec<&str> = ws["participants"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
-    assert!(participants.contains(&alice.as_str()) && participants.contains(&bob.as_str()), "{ws}");
+    let participants: Vec<&str> = ws["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        participants.contains(&alice.as_str()) && participants.contains(&bob.as_str()),
+        "{ws}"
+    );
 
     // History over REST equals what the sockets saw; a REST post reaches the sockets.
     let resp = client()
-        .get(gw.url(&format!("/api/messaging/channels/{channel}/messages?limit=50")))
+        .get(gw.url(&format!(
+            "/api/messaging/channels/{channel}/messages?limit=50"
+        )))
         .bearer_auth(token("bob"))
         .send()
         .await
         .unwrap();
     let history = json(resp).await;
-    let history_ids: Vec<String> = history["messages"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+    let history_ids: Vec<String> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(history_ids, seen[0]);
     let resp = client()
         .post(gw.url("/api/messaging/submit"))
@@ -128,7 +182,9 @@ async fn participants_exchange_messages_and_strangers_are_refused() {
 
     // Removing a participant closes their socket with 4003.
     let resp = client()
-        .delete(gw.url(&format!("/api/messaging/channels/{channel}/participants/{bob}")))
+        .delete(gw.url(&format!(
+            "/api/messaging/channels/{channel}/participants/{bob}"
+        )))
         .bearer_auth(token("alice"))
         .send()
         .await
@@ -144,14 +200,22 @@ async fn bad_events_get_error_codes_and_the_socket_stays_usable() {
     let alice = entity(&gw, "alice").await;
     let channel = create_channel(&gw, "alice", &[]).await;
     let auth = format!("Bearer {}", token("alice"));
-    let mut a = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth)]).await.unwrap();
+    let mut a = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth)])
+        .await
+        .unwrap();
 
     let big = "x".repeat(17 * 1024);
     let cases: Vec<(String, &str)> = vec![
         ("{not json".into(), "BAD_EVENT"),
         (r#"{"type":"dance"}"#.into(), "BAD_EVENT"),
-        (json!({"type": "message", "text": big}).to_string(), "MESSAGE_TOO_LARGE"),
-        (json!({"type": "message", "text": "hi", "senderId": "someone-else"}).to_string(), "USER_MISMATCH"),
+        (
+            json!({"type": "message", "text": big}).to_string(),
+            "MESSAGE_TOO_LARGE",
+        ),
+        (
+            json!({"type": "message", "text": "hi", "senderId": "someone-else"}).to_string(),
+            "USER_MISMATCH",
+        ),
     ];
     for (frame, code) in &cases {
         send(&mut a, frame).await;
@@ -161,7 +225,10 @@ async fn bad_events_get_error_codes_and_the_socket_stays_usable() {
     }
     send(&mut a, r#"{"type":"message","text":"still here"}"#).await;
     let m = recv_json(&mut a, WAIT).await;
-    assert_eq!((m["type"].as_str(), m["senderId"].as_str()), (Some("message"), Some(alice.as_str())));
+    assert_eq!(
+        (m["type"].as_str(), m["senderId"].as_str()),
+        (Some("message"), Some(alice.as_str()))
+    );
 }
 
 #[tokio::test]
@@ -172,7 +239,13 @@ async fn tickets_work_once_and_expire() {
         let url = gw.url("/api/messaging/ws-ticket");
         let body = json!({"channelId": channel});
         async move {
-            let resp = client().post(url).bearer_auth(token("alice")).json(&body).send().await.unwrap();
+            let resp = client()
+                .post(url)
+                .bearer_auth(token("alice"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(resp.status(), 201);
             json(resp).await["ticket"].as_str().unwrap().to_owned()
         }
@@ -216,7 +289,12 @@ async fn dm_channel_is_idempotent_under_concurrency() {
     for _ in 0..8 {
         let url = gw.url(&format!("/api/messaging/dm-channel?agentId={agent}"));
         handles.push(tokio::spawn(async move {
-            let resp = client().get(url).bearer_auth(token("alice")).send().await.unwrap();
+            let resp = client()
+                .get(url)
+                .bearer_auth(token("alice"))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(resp.status(), 200);
             json(resp).await["id"].as_str().unwrap().to_owned()
         }));
@@ -237,6 +315,11 @@ async fn dm_channel_is_idempotent_under_concurrency() {
             .unwrap(),
     )
     .await;
-    let dms = listed["channels"].as_array().unwrap().iter().filter(|c| c["type"] == "dm").count();
+    let dms = listed["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "dm")
+        .count();
     assert_eq!(dms, 1, "{listed}");
 }

@@ -42,11 +42,6 @@ impl ApiError {
         self
     }
 
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.extra_headers.push((name, value.into()));
-        self
-    }
-
     pub fn with_field(mut self, name: &str, value: serde_json::Value) -> Self {
         self.extra_fields.insert(name.to_owned(), value);
         self

@@ -3,6 +3,7 @@
 //! Credentials are tried in the SPEC's order; the route table says which kinds
 //! a route accepts. Every failure fails closed with a typed error.
 
+mod external_jwt;
 pub mod scope;
 mod ticket;
 
@@ -22,9 +23,7 @@ use worker::{Env, Request};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialKind {
     Session,
-    MachineToken,
     ExternalJwt,
-    LegacyBearer,
     WsTicket,
 }
 
@@ -32,9 +31,7 @@ impl CredentialKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Session => "session",
-            Self::MachineToken => "machine_token",
             Self::ExternalJwt => "jwt",
-            Self::LegacyBearer => "legacy_bearer",
             Self::WsTicket => "ws_ticket",
         }
     }
@@ -42,9 +39,7 @@ impl CredentialKind {
     fn route_flag(self) -> Credentials {
         match self {
             Self::Session => Credentials::SESSION,
-            Self::MachineToken => Credentials::MACHINE_TOKEN,
             Self::ExternalJwt => Credentials::EXTERNAL_JWT,
-            Self::LegacyBearer => Credentials::LEGACY_BEARER,
             Self::WsTicket => Credentials::WS_TICKET,
         }
     }
@@ -112,12 +107,25 @@ pub async fn authenticate(
             return ticket::authenticate(&ticket, _env, _config).await.map(Some);
         }
     }
-    let presented = header(req, "authorization").is_some()
-        || header(req, "cookie").is_some_and(|c| c.contains("eliza_session="));
-    if !presented {
-        return Err(ErrorCode::AuthRequired.into());
+    match bearer(req) {
+        Some(token) => {
+            if token.len() > 8 * 1024 + 64 {
+                return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("token too large"));
+            }
+            external_jwt::authenticate(&token, _config).await.map(Some)
+        }
+        None => Err(ErrorCode::AuthRequired.into()),
     }
-    Err(ErrorCode::InvalidToken.into())
+}
+
+/// The bearer token of the `Authorization` header, if any.
+fn bearer(req: &Request) -> Option<String> {
+    let value = header(req, "authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 /// The route's credential kind and permission (SPEC §7).

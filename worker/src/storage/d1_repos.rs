@@ -1,6 +1,6 @@
 //! The repositories on D1.
 
-use super::d1::{all, first, is_unique_violation, run, Param};
+use super::d1::{all, first, is_unique_violation, run};
 use super::records::*;
 use super::{AuditRepo, BootstrapJtiRepo, IdentityRepo, SessionRepo};
 use crate::auth::scope::{EntityScope, TenantScope};

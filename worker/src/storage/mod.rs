@@ -7,6 +7,7 @@
 pub mod d1;
 mod d1_channels;
 mod d1_repos;
+pub mod pg;
 pub mod records;
 
 pub use d1_repos::D1Store;

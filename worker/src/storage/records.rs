@@ -34,20 +34,6 @@ pub struct SessionRecord {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MachineTokenRecord {
-    pub id: String,
-    pub owner_entity_id: String,
-    pub name: String,
-    pub token_hash: String,
-    pub scopes: String,
-    pub channel_id: Option<String>,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditRecord {
     pub id: String,
     pub ts: i64,

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Benchmarks: prints figures, side by side in one run.
+#   bash bench/run.sh [scenario…]   (default: all)
+# Scenarios: verify
+set -euo pipefail
+source "$(dirname "$0")/../scripts/tools.sh"
+ensure_tools
+cd "$ROOT"
+bash scripts/build.sh
+AGENTGATE_SKIP_BUILD=1 cargo run --quiet --release -p agentgate-e2e --bin bench -- "$@"
