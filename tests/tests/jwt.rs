@@ -189,8 +189,17 @@ async fn rotation_and_the_unknown_kid_flood() {
     let before = idp.fetches(JWKS);
     assert!(before >= 1);
 
-    // The provider rotates: a token with the new kid verifies after one refetch.
+    // The provider rotates: a token with the new kid verifies after one
+    // refetch. Unknown-kid refetches are throttled to one per 60 s, counted
+    // from the last fetch, so within the first minute the new kid is refused.
     idp.publish_keys(JWKS, &[&old, &new]);
+    assert_eq!(
+        me(&gw, &new.sign(&claims("r"), &json!({}))).await.status(),
+        401,
+        "throttled: no refetch within 60 s of the last fetch"
+    );
+    assert_eq!(idp.fetches(JWKS), before);
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
     assert_eq!(
         me(&gw, &new.sign(&claims("r"), &json!({}))).await.status(),
         200
