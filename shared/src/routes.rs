@@ -162,6 +162,7 @@ pub enum RouteId {
     DmChannel,
     WsTicket,
     DevCryptoVerify,
+    BootstrapExchange,
 }
 
 /// One row of the route table.
@@ -245,6 +246,11 @@ pub static ROUTES: &[RouteSpec] = &[
     route(AuthMe, Get, "/api/auth/me")
         .accepts(Credentials::ANY)
         .limited(&[RateBucket::Auth]),
+    // SPEC §6: one cloud bootstrap token, exactly once (public: the token is
+    // the credential, checked by the handler).
+    route(BootstrapExchange, Post, "/api/auth/bootstrap/exchange")
+        .limited(&[RateBucket::Sensitive])
+        .audited("auth.bootstrap.exchange"),
     route(ChannelSocket, Get, "/api/messaging/channels/:channelId/ws")
         .accepts(
             Credentials::SESSION

@@ -22,7 +22,14 @@ pub enum FetchError {
     Timeout,
     #[error("document larger than {0} bytes")]
     TooLarge(usize),
+    #[error("document is not what was expected")]
+    Invalid,
 }
+
+/// Whether a fetched document is usable (e.g. parses as a JWKS). Only a
+/// usable document is shared through the Cache API or taken from it, so a
+/// broken answer from the endpoint never sticks for a whole TTL.
+pub type Validator = fn(&str) -> bool;
 
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 const FETCH_TIMEOUT_MS: u64 = 5_000;
@@ -41,16 +48,32 @@ pub async fn cached(url: &Url) -> Option<String> {
     response.text().await.ok()
 }
 
+/// The document: the Cache API copy when `use_shared_cache` and a usable one
+/// is there, otherwise from the network (see [`fetch`]).
+pub async fn load(
+    url: &Url,
+    ttl_secs: u64,
+    use_shared_cache: bool,
+    usable: Validator,
+) -> Result<String, FetchError> {
+    if use_shared_cache {
+        if let Some(doc) = cached(url).await.filter(|d| usable(d)) {
+            return Ok(doc);
+        }
+    }
+    fetch(url, ttl_secs, usable).await.map(|d| (*d).clone())
+}
+
 /// Fetches `url` from the network (joining a fetch already under way in this
-/// isolate), and on success stores it in the Cache API for `ttl_secs`.
-pub async fn fetch(url: &Url, ttl_secs: u64) -> Result<Rc<String>, FetchError> {
+/// isolate); a usable document is stored in the Cache API for `ttl_secs`.
+pub async fn fetch(url: &Url, ttl_secs: u64, usable: Validator) -> Result<Rc<String>, FetchError> {
     let key = url.to_string();
     let flight = IN_FLIGHT.with(|f| f.borrow().get(&key).cloned());
     let flight = match flight {
         Some(flight) => flight,
         None => {
             let url = url.clone();
-            let flight = async move { fetch_and_cache(url, ttl_secs).await.map(Rc::new) }
+            let flight = async move { fetch_and_cache(url, ttl_secs, usable).await.map(Rc::new) }
                 .boxed_local()
                 .shared();
             IN_FLIGHT.with(|f| f.borrow_mut().insert(key.clone(), flight.clone()));
@@ -62,7 +85,7 @@ pub async fn fetch(url: &Url, ttl_secs: u64) -> Result<Rc<String>, FetchError> {
     result
 }
 
-async fn fetch_and_cache(url: Url, ttl_secs: u64) -> Result<String, FetchError> {
+async fn fetch_and_cache(url: Url, ttl_secs: u64, usable: Validator) -> Result<String, FetchError> {
     let controller = AbortController::default();
     let signal = controller.signal();
     let request = Fetch::Url(url.clone());
@@ -84,6 +107,9 @@ async fn fetch_and_cache(url: Url, ttl_secs: u64) -> Result<String, FetchError> 
         .map_err(|e| FetchError::Network(e.to_string()))?;
     if body.len() > MAX_DOCUMENT_BYTES {
         return Err(FetchError::TooLarge(MAX_DOCUMENT_BYTES));
+    }
+    if !usable(&body) {
+        return Err(FetchError::Invalid);
     }
     // Share with the other isolates; a cache failure is not a fetch failure.
     let headers = Headers::new();

@@ -3,7 +3,9 @@
 //! Credentials are tried in the SPEC's order; the route table says which kinds
 //! a route accepts. Every failure fails closed with a typed error.
 
+pub mod bootstrap;
 mod external_jwt;
+mod remote_keys;
 pub mod scope;
 mod ticket;
 

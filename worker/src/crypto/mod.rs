@@ -1,4 +1,7 @@
 //! Cryptography in the worker: asymmetric signatures through WebCrypto,
 //! everything else (HMAC, SHA, ids) in Rust (SPEC §3a).
 
+pub mod verifier;
 pub mod webcrypto;
+
+pub use verifier::WorkerVerifier;

@@ -1,18 +1,32 @@
 //! Development-only hooks (404 in production, see the route table).
 //!
-//! `POST /__dev/crypto/verify` runs signature cases through one of the
-//! worker's verifiers inside workerd, so the Wycheproof vectors run against
-//! the WebCrypto path exactly as they run natively against the pure-Rust one,
-//! and the benchmark can time both in the real runtime.
+//! `POST /__dev/crypto/verify` runs signature cases inside workerd through
+//! either of the worker's verifiers: the one the gateway uses
+//! ([`WorkerVerifier`]: WebCrypto for RSA/EC/Ed25519) or the pure-Rust one
+//! compiled to wasm ([`RustCryptoVerifier`]). One code path serves both, so
+//! the Wycheproof vectors hold both to the same policy in the real runtime,
+//! and the verify benchmark times both.
+//!
+//! Request: `{"implementation": "webcrypto"|"rust", "repeat"?: n,
+//! "groups": [{"alg", "jwk", "cases": [{"msg": hex, "sig": hex}]}]}`. Each
+//! case is verified `repeat` times (1 by default), for timing. Answer:
+//! `{"results": [{"verdicts": [true|false|{"error"}…]} | {"keyError"}]}`,
+//! one per group: a JWK that `shared::jwt` refuses is reported, not used.
 
 use crate::body;
-use crate::crypto::webcrypto::{self, AsymmetricAlg, PublicJwk};
+use crate::crypto::WorkerVerifier;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::response;
+use agentgate_shared::jwt::{
+    Algorithm, AsyncSignatureVerifier, Jwk, RustCryptoVerifier, SignatureError, VerificationKey,
+};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use worker::{Request, Response};
+
+/// The most times one case may be repeated.
+const MAX_REPEAT: u32 = 100_000;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,11 +42,16 @@ struct Case {
 }
 
 #[derive(Deserialize)]
+struct Group {
+    alg: String,
+    jwk: Map<String, Value>,
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
 struct VerifyRequest {
     implementation: Implementation,
-    alg: String,
-    jwk: serde_json::Value,
-    cases: Vec<Case>,
+    groups: Vec<Group>,
     #[serde(default = "one")]
     repeat: u32,
 }
@@ -41,64 +60,82 @@ fn one() -> u32 {
     1
 }
 
+/// A group ready to run: its key (or why `shared::jwt` refused it) and its
+/// decoded cases.
+struct PreparedGroup {
+    alg: Algorithm,
+    key: Result<VerificationKey, &'static str>,
+    cases: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
 pub async fn crypto_verify(
     mut req: Request,
     _cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
     let request: VerifyRequest = body::json(&mut req).await?;
-    let mut results = Vec::with_capacity(request.cases.len());
-    for case in &request.cases {
-        let msg = hex::decode(&case.msg).map_err(|_| ApiError::bad_request("`msg` must be hex"))?;
-        let sig = hex::decode(&case.sig).map_err(|_| ApiError::bad_request("`sig` must be hex"))?;
-        let mut verdict = None;
-        for _ in 0..request.repeat.clamp(1, 100_000) {
-            verdict = Some(match request.implementation {
-                Implementation::Webcrypto => {
-                    webcrypto_verify(&request.alg, &request.jwk, &msg, &sig).await
-                }
-                Implementation::Rust => Err("pure-Rust verifier not wired".to_owned()),
-            });
-        }
-        results.push(match verdict {
-            Some(Ok(ok)) => json!(ok),
-            Some(Err(e)) => json!({ "error": e }),
-            None => json!(null),
-        });
-    }
+    let groups = request
+        .groups
+        .iter()
+        .map(prepare)
+        .collect::<Result<Vec<_>, _>>()?;
+    let repeat = request.repeat.clamp(1, MAX_REPEAT);
+    let results = match request.implementation {
+        Implementation::Webcrypto => run(&WorkerVerifier, &groups, repeat).await,
+        Implementation::Rust => run(&RustCryptoVerifier, &groups, repeat).await,
+    };
     Ok(response::json(200, &json!({ "results": results })))
 }
 
-async fn webcrypto_verify(
-    alg: &str,
-    jwk: &serde_json::Value,
-    msg: &[u8],
-    sig: &[u8],
-) -> Result<bool, String> {
-    let member = |name: &str| {
-        jwk.get(name)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| format!("jwk.{name} missing"))
-    };
-    let (alg, key) = match alg {
-        "RS256" => (
-            AsymmetricAlg::Rs256,
-            PublicJwk::Rsa {
-                n: member("n")?,
-                e: member("e")?,
-            },
-        ),
-        "ES256" => (
-            AsymmetricAlg::Es256,
-            PublicJwk::P256 {
-                x: member("x")?,
-                y: member("y")?,
-            },
-        ),
-        "EdDSA" => (AsymmetricAlg::EdDsa, PublicJwk::Ed25519 { x: member("x")? }),
-        other => return Err(format!("{other} is not verified through WebCrypto")),
-    };
-    webcrypto::verify(alg, &key, msg, sig)
-        .await
-        .map_err(|e| e.to_string())
+fn prepare(group: &Group) -> Result<PreparedGroup, ApiError> {
+    let alg = Algorithm::from_name(&group.alg)
+        .ok_or_else(|| ApiError::bad_request("`alg` is not a supported algorithm"))?;
+    let key = Jwk::from_json(&group.jwk)
+        .and_then(|jwk| jwk.to_key())
+        .map_err(|e| e.reason());
+    let hex =
+        |text: &str, what: &'static str| hex::decode(text).map_err(|_| ApiError::bad_request(what));
+    let cases = group
+        .cases
+        .iter()
+        .map(|c| {
+            Ok((
+                hex(&c.msg, "`msg` must be hex")?,
+                hex(&c.sig, "`sig` must be hex")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(PreparedGroup { alg, key, cases })
+}
+
+/// Runs every group through `verifier`.
+async fn run<V: AsyncSignatureVerifier>(
+    verifier: &V,
+    groups: &[PreparedGroup],
+    repeat: u32,
+) -> Vec<Value> {
+    let mut results = Vec::with_capacity(groups.len());
+    for group in groups {
+        let key = match &group.key {
+            Ok(key) => key,
+            Err(reason) => {
+                results.push(json!({ "keyError": reason }));
+                continue;
+            }
+        };
+        let mut verdicts = Vec::with_capacity(group.cases.len());
+        for (msg, sig) in &group.cases {
+            let mut outcome = Err(SignatureError::Backend);
+            for _ in 0..repeat {
+                outcome = verifier.verify_async(group.alg, key, msg, sig).await;
+            }
+            verdicts.push(match outcome {
+                Ok(()) => json!(true),
+                Err(SignatureError::Invalid) => json!(false),
+                Err(SignatureError::KeyMismatch) => json!({ "error": "key mismatch" }),
+                Err(_) => json!({ "error": "verifier failed to run" }),
+            });
+        }
+        results.push(json!({ "verdicts": verdicts }));
+    }
+    results
 }

@@ -3,6 +3,7 @@
 //! the table.
 
 mod auth;
+mod bootstrap;
 mod dev;
 mod messaging;
 mod server;
@@ -30,5 +31,6 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::DmChannel => messaging::dm_channel(req, cx).await,
         RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
         RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
+        RouteId::BootstrapExchange => bootstrap::exchange(req, cx).await,
     }
 }

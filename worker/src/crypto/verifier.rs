@@ -1,0 +1,52 @@
+//! The worker's [`AsyncSignatureVerifier`]: RSA, EC and Ed25519 through
+//! WebCrypto, HMAC in Rust (SPEC §3a). Used for external JWTs, bootstrap
+//! tokens and the development verify route.
+
+use super::webcrypto::{self, AsymmetricAlg, PublicJwk as WebJwk};
+use agentgate_shared::jwt::{
+    Algorithm, AsyncSignatureVerifier, PublicJwk, RustCryptoVerifier, SignatureError,
+    SignatureVerifier, VerificationKey,
+};
+
+/// RSA, EC and Ed25519 through WebCrypto; HMAC in Rust (SPEC §3a).
+pub struct WorkerVerifier;
+
+impl AsyncSignatureVerifier for WorkerVerifier {
+    async fn verify_async(
+        &self,
+        alg: Algorithm,
+        key: &VerificationKey,
+        input: &[u8],
+        sig: &[u8],
+    ) -> Result<(), SignatureError> {
+        if alg != key.algorithm() {
+            return Err(SignatureError::KeyMismatch);
+        }
+        let (web_alg, jwk) = match (alg, key.public_jwk()) {
+            (Algorithm::Hs256, _) => return RustCryptoVerifier.verify(alg, key, input, sig),
+            (Algorithm::Rs256, Some(PublicJwk::Rsa { n, e })) => (
+                AsymmetricAlg::Rs256,
+                WebJwk::Rsa {
+                    n: n.clone(),
+                    e: e.clone(),
+                },
+            ),
+            (Algorithm::Es256, Some(PublicJwk::P256 { x, y })) => (
+                AsymmetricAlg::Es256,
+                WebJwk::P256 {
+                    x: x.clone(),
+                    y: y.clone(),
+                },
+            ),
+            (Algorithm::EdDsa, Some(PublicJwk::Ed25519 { x })) => {
+                (AsymmetricAlg::EdDsa, WebJwk::Ed25519 { x: x.clone() })
+            }
+            _ => return Err(SignatureError::KeyMismatch),
+        };
+        match webcrypto::verify(web_alg, &jwk, input, sig).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SignatureError::Invalid),
+            Err(_) => Err(SignatureError::Backend),
+        }
+    }
+}
