@@ -151,6 +151,7 @@ pub enum RouteId {
     ServerStatus,
     GatewayJwks,
     AuthMe,
+    BootstrapExchange,
     ChannelSocket,
     ChannelCreate,
     ChannelList,
@@ -162,7 +163,6 @@ pub enum RouteId {
     DmChannel,
     WsTicket,
     DevCryptoVerify,
-    BootstrapExchange,
 }
 
 /// One row of the route table.

@@ -1,6 +1,8 @@
 //! Small timing helpers for the benchmarks (bench/run.sh). Figures are
 //! measured side by side in one run: these machines are noisy.
 
+pub mod verify;
+
 use std::time::{Duration, Instant};
 
 /// Percentile of sorted durations, in microseconds.
@@ -32,5 +34,3 @@ where
     let out = f.await;
     (start.elapsed(), out)
 }
-
-pub mod verify;

@@ -22,6 +22,13 @@ impl AsyncSignatureVerifier for WorkerVerifier {
         if alg != key.algorithm() {
             return Err(SignatureError::KeyMismatch);
         }
+        // A signature of the wrong length is invalid, as for the pure-Rust
+        // verifier. Checked here because workerd's Ed25519 verify throws on
+        // one instead of answering false (found by the Wycheproof run in
+        // workerd, tests/tests/wycheproof_workerd.rs).
+        if sig.len() != key.signature_len() {
+            return Err(SignatureError::Invalid);
+        }
         let (web_alg, jwk) = match (alg, key.public_jwk()) {
             (Algorithm::Hs256, _) => return RustCryptoVerifier.verify(alg, key, input, sig),
             (Algorithm::Rs256, Some(PublicJwk::Rsa { n, e })) => (
