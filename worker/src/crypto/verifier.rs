@@ -2,7 +2,7 @@
 //! WebCrypto, HMAC in Rust (SPEC §3a). Used for external JWTs, bootstrap
 //! tokens and the development verify route.
 
-use super::webcrypto::{self, AsymmetricAlg, PublicJwk as WebJwk};
+use super::webcrypto;
 use agentgate_shared::jwt::{
     Algorithm, AsyncSignatureVerifier, PublicJwk, RustCryptoVerifier, SignatureError,
     SignatureVerifier, VerificationKey,
@@ -29,28 +29,14 @@ impl AsyncSignatureVerifier for WorkerVerifier {
         if sig.len() != key.signature_len() {
             return Err(SignatureError::Invalid);
         }
-        let (web_alg, jwk) = match (alg, key.public_jwk()) {
+        let jwk = match (alg, key.public_jwk()) {
             (Algorithm::Hs256, _) => return RustCryptoVerifier.verify(alg, key, input, sig),
-            (Algorithm::Rs256, Some(PublicJwk::Rsa { n, e })) => (
-                AsymmetricAlg::Rs256,
-                WebJwk::Rsa {
-                    n: n.clone(),
-                    e: e.clone(),
-                },
-            ),
-            (Algorithm::Es256, Some(PublicJwk::P256 { x, y })) => (
-                AsymmetricAlg::Es256,
-                WebJwk::P256 {
-                    x: x.clone(),
-                    y: y.clone(),
-                },
-            ),
-            (Algorithm::EdDsa, Some(PublicJwk::Ed25519 { x })) => {
-                (AsymmetricAlg::EdDsa, WebJwk::Ed25519 { x: x.clone() })
-            }
+            (Algorithm::Rs256, Some(jwk @ PublicJwk::Rsa { .. }))
+            | (Algorithm::Es256, Some(jwk @ PublicJwk::P256 { .. }))
+            | (Algorithm::EdDsa, Some(jwk @ PublicJwk::Ed25519 { .. })) => jwk,
             _ => return Err(SignatureError::KeyMismatch),
         };
-        match webcrypto::verify(web_alg, &jwk, input, sig).await {
+        match webcrypto::verify(jwk, input, sig).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(SignatureError::Invalid),
             Err(_) => Err(SignatureError::Backend),

@@ -1,30 +1,35 @@
 //! Signature verification through the runtime's WebCrypto (`crypto.subtle`),
 //! which runs at native speed in workerd (SPEC §3a: RS256 ~29 µs vs ~750 µs
 //! for the pure-Rust `rsa` crate in wasm). Imported keys are cached per
-//! isolate, keyed by the key's public members.
+//! isolate, keyed by the key's public members, as are `crypto.subtle` and the
+//! algorithm parameter objects.
 
-use js_sys::{Object, Reflect, Uint8Array};
+use super::verify_call;
+use agentgate_shared::jwt::PublicJwk;
+use js_sys::{Object, Reflect};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
-/// The asymmetric algorithms verified through WebCrypto.
+/// The asymmetric algorithms verified through WebCrypto. Each is bound to
+/// one kind of [`PublicJwk`] (the key decides, see `shared::jwt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AsymmetricAlg {
+enum AsymmetricAlg {
     Rs256,
     Es256,
     EdDsa,
 }
 
-/// The public members of a JWK that WebCrypto needs, already checked to match
-/// the algorithm by the caller.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PublicJwk {
-    Rsa { n: String, e: String },
-    P256 { x: String, y: String },
-    Ed25519 { x: String },
+impl AsymmetricAlg {
+    fn of(jwk: &PublicJwk) -> Self {
+        match jwk {
+            PublicJwk::Rsa { .. } => Self::Rs256,
+            PublicJwk::P256 { .. } => Self::Es256,
+            PublicJwk::Ed25519 { .. } => Self::EdDsa,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,8 +42,17 @@ pub enum WebCryptoError {
     Verify(String),
 }
 
+/// What a verification needs from JavaScript, made once per isolate: the
+/// hot path then crosses into JavaScript only to copy the two byte strings
+/// and to call `verify`.
+struct Runtime {
+    subtle: SubtleCrypto,
+    verify_params: HashMap<AsymmetricAlg, Object>,
+    keys: HashMap<PublicJwk, CryptoKey>,
+}
+
 thread_local! {
-    static KEYS: RefCell<HashMap<(AsymmetricAlg, PublicJwk), CryptoKey>> = RefCell::new(HashMap::new());
+    static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
 }
 
 fn subtle() -> Result<SubtleCrypto, WebCryptoError> {
@@ -50,6 +64,31 @@ fn subtle() -> Result<SubtleCrypto, WebCryptoError> {
     subtle
         .dyn_into::<SubtleCrypto>()
         .map_err(|_| WebCryptoError::Unavailable)
+}
+
+/// Runs `f` on this isolate's [`Runtime`], creating it first if needed.
+fn with_runtime<T>(
+    f: impl FnOnce(&mut Runtime) -> Result<T, WebCryptoError>,
+) -> Result<T, WebCryptoError> {
+    RUNTIME.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let runtime = match cell.as_mut() {
+            Some(runtime) => runtime,
+            None => cell.insert(Runtime {
+                subtle: subtle()?,
+                verify_params: [
+                    AsymmetricAlg::Rs256,
+                    AsymmetricAlg::Es256,
+                    AsymmetricAlg::EdDsa,
+                ]
+                .into_iter()
+                .map(|alg| (alg, verify_params(alg)))
+                .collect(),
+                keys: HashMap::new(),
+            }),
+        };
+        f(runtime)
+    })
 }
 
 fn object(pairs: &[(&str, &str)]) -> Object {
@@ -94,47 +133,50 @@ fn jwk_object(jwk: &PublicJwk) -> Object {
     }
 }
 
-async fn key_for(alg: AsymmetricAlg, jwk: &PublicJwk) -> Result<CryptoKey, WebCryptoError> {
-    let cache_key = (alg, jwk.clone());
-    if let Some(key) = KEYS.with(|k| k.borrow().get(&cache_key).cloned()) {
+async fn key_for(jwk: &PublicJwk) -> Result<CryptoKey, WebCryptoError> {
+    if let Some(key) = with_runtime(|r| Ok(r.keys.get(jwk).cloned()))? {
         return Ok(key);
     }
+    let alg = AsymmetricAlg::of(jwk);
     let usages = js_sys::Array::of1(&"verify".into());
-    let promise = subtle()?
-        .import_key_with_object("jwk", &jwk_object(jwk), &import_params(alg), false, &usages)
-        .map_err(|e| WebCryptoError::KeyImport(describe(e)))?;
+    let promise = with_runtime(|r| {
+        r.subtle
+            .import_key_with_object("jwk", &jwk_object(jwk), &import_params(alg), false, &usages)
+            .map_err(|e| WebCryptoError::KeyImport(describe(e)))
+    })?;
     let key: CryptoKey = JsFuture::from(promise)
         .await
         .map_err(|e| WebCryptoError::KeyImport(describe(e)))?
         .unchecked_into();
-    KEYS.with(|k| {
-        let mut map = k.borrow_mut();
+    with_runtime(|r| {
         // Bounded: a JWKS rotation adds a few keys; never let it grow without end.
-        if map.len() >= 64 {
-            map.clear();
+        if r.keys.len() >= 64 {
+            r.keys.clear();
         }
-        map.insert(cache_key, key.clone());
-    });
+        r.keys.insert(jwk.clone(), key.clone());
+        Ok(())
+    })?;
     Ok(key)
 }
 
-/// Verifies `signature` over `data`. `Ok(false)` is a bad signature;
-/// `Err` means verification could not run (the caller fails closed).
+/// Verifies `signature` over `data` with the algorithm `jwk`'s type is bound
+/// to. `Ok(false)` is a bad signature; `Err` means verification could not
+/// run (the caller fails closed).
 pub async fn verify(
-    alg: AsymmetricAlg,
     jwk: &PublicJwk,
     data: &[u8],
     signature: &[u8],
 ) -> Result<bool, WebCryptoError> {
-    let key = key_for(alg, jwk).await?;
-    // Copy into JS-owned buffers: the promise may outlive borrowed wasm memory.
-    let sig = Uint8Array::from(signature);
-    let msg = Uint8Array::from(data);
-    let promise = subtle()?
-        .verify_with_object_and_js_u8_array_and_js_u8_array(&verify_params(alg), &key, &sig, &msg)
-        .map_err(|e| WebCryptoError::Verify(describe(e)))?;
-    let result = JsFuture::from(promise)
-        .await
-        .map_err(|e| WebCryptoError::Verify(describe(e)))?;
-    Ok(result.as_bool() == Some(true))
+    let key = key_for(jwk).await?;
+    let call = with_runtime(|r| {
+        let params = &r.verify_params[&AsymmetricAlg::of(jwk)];
+        Ok(verify_call::start(&r.subtle, params, &key, signature, data))
+    })?;
+    match call.await {
+        verify_call::Outcome::Valid => Ok(true),
+        verify_call::Outcome::Invalid => Ok(false),
+        verify_call::Outcome::Failed => {
+            Err(WebCryptoError::Verify("the verify promise rejected".into()))
+        }
+    }
 }
