@@ -48,7 +48,36 @@ pub enum WebCryptoError {
 struct Runtime {
     subtle: SubtleCrypto,
     verify_params: HashMap<AsymmetricAlg, Object>,
-    keys: HashMap<PublicJwk, CryptoKey>,
+    keys: ImportedKeys,
+}
+
+/// Imported keys by their public members, bounded; the last one used is
+/// checked first (a comparison instead of hashing a 2048-bit modulus).
+#[derive(Default)]
+struct ImportedKeys {
+    by_jwk: HashMap<PublicJwk, CryptoKey>,
+    last: Option<(PublicJwk, CryptoKey)>,
+}
+
+impl ImportedKeys {
+    /// The most keys kept: a JWKS rotation adds a few; never grow without end.
+    const MAX: usize = 64;
+
+    fn get(&mut self, jwk: &PublicJwk) -> Option<&CryptoKey> {
+        if !self.last.as_ref().is_some_and(|(last, _)| last == jwk) {
+            let key = self.by_jwk.get(jwk)?.clone();
+            self.last = Some((jwk.clone(), key));
+        }
+        self.last.as_ref().map(|(_, key)| key)
+    }
+
+    fn insert(&mut self, jwk: &PublicJwk, key: CryptoKey) {
+        if self.by_jwk.len() >= Self::MAX {
+            self.by_jwk.clear();
+            self.last = None;
+        }
+        self.by_jwk.insert(jwk.clone(), key);
+    }
 }
 
 thread_local! {
@@ -84,7 +113,7 @@ fn with_runtime<T>(
                 .into_iter()
                 .map(|alg| (alg, verify_params(alg)))
                 .collect(),
-                keys: HashMap::new(),
+                keys: ImportedKeys::default(),
             }),
         };
         f(runtime)
@@ -133,10 +162,8 @@ fn jwk_object(jwk: &PublicJwk) -> Object {
     }
 }
 
-async fn key_for(jwk: &PublicJwk) -> Result<CryptoKey, WebCryptoError> {
-    if let Some(key) = with_runtime(|r| Ok(r.keys.get(jwk).cloned()))? {
-        return Ok(key);
-    }
+/// Imports `jwk` for verification into this isolate's key cache.
+async fn import(jwk: &PublicJwk) -> Result<(), WebCryptoError> {
     let alg = AsymmetricAlg::of(jwk);
     let usages = js_sys::Array::of1(&"verify".into());
     let promise = with_runtime(|r| {
@@ -149,14 +176,9 @@ async fn key_for(jwk: &PublicJwk) -> Result<CryptoKey, WebCryptoError> {
         .map_err(|e| WebCryptoError::KeyImport(describe(e)))?
         .unchecked_into();
     with_runtime(|r| {
-        // Bounded: a JWKS rotation adds a few keys; never let it grow without end.
-        if r.keys.len() >= 64 {
-            r.keys.clear();
-        }
-        r.keys.insert(jwk.clone(), key.clone());
+        r.keys.insert(jwk, key);
         Ok(())
-    })?;
-    Ok(key)
+    })
 }
 
 /// Verifies `signature` over `data` with the algorithm `jwk`'s type is bound
@@ -167,11 +189,19 @@ pub async fn verify(
     data: &[u8],
     signature: &[u8],
 ) -> Result<bool, WebCryptoError> {
-    let key = key_for(jwk).await?;
-    let call = with_runtime(|r| {
+    // Imported once per isolate, then started with the cached key.
+    let start = |r: &mut Runtime| {
         let params = &r.verify_params[&AsymmetricAlg::of(jwk)];
-        Ok(verify_call::start(&r.subtle, params, &key, signature, data))
-    })?;
+        let key = r.keys.get(jwk)?;
+        Some(verify_call::start(&r.subtle, params, key, signature, data))
+    };
+    let call = match with_runtime(|r| Ok(start(r)))? {
+        Some(call) => call,
+        None => {
+            import(jwk).await?;
+            with_runtime(|r| Ok(start(r)))?.ok_or(WebCryptoError::Unavailable)?
+        }
+    };
     match call.await {
         verify_call::Outcome::Valid => Ok(true),
         verify_call::Outcome::Invalid => Ok(false),
