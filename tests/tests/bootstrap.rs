@@ -307,3 +307,66 @@ async fn an_unreachable_issuer_locks_bootstrap_until_it_answers() {
     tokio::time::sleep(Duration::from_secs(11)).await;
     assert_eq!(exchange(&gw, &token).await.status(), 201);
 }
+
+#[tokio::test]
+async fn rotation_refetches_once_and_brings_the_new_revocations() {
+    let idp = TestIdp::start().await;
+    publish(&idp);
+    let gw = gateway(&idp).await;
+    let old = cloud_key();
+    let new = TestKey::rsa("rsa-b.pem", "cloud-2");
+
+    let first = old.sign(&claims(&idp, &fresh_jti("before")), &json!({}));
+    assert_eq!(exchange(&gw, &first).await.status(), 201);
+    assert_eq!((idp.fetches(JWKS), idp.fetches(REVOCATIONS)), (1, 1));
+
+    // The cloud rotates its key and revokes a jti.
+    idp.publish_keys(JWKS, &[&old, &new]);
+    let newly_revoked = fresh_jti("revoked-later");
+    idp.serve(REVOCATIONS, json!([REVOKED_JTI, newly_revoked]));
+
+    // Within 60 s of the last fetch, unknown kids refetch nothing.
+    for _ in 0..5 {
+        let token = new.sign(&claims(&idp, &fresh_jti("early")), &json!({}));
+        expect_refused(
+            exchange(&gw, &token).await,
+            401,
+            "INVALID_TOKEN",
+            "BOOTSTRAP_UNKNOWN_KID",
+        )
+        .await;
+    }
+    assert_eq!(idp.fetches(JWKS), 1, "unknown kids are throttled");
+
+    // After the interval, one refetch: the new key, and the new revocations
+    // with it.
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    let revoked = new.sign(&claims(&idp, &newly_revoked), &json!({}));
+    expect_refused(
+        exchange(&gw, &revoked).await,
+        401,
+        "INVALID_TOKEN",
+        "BOOTSTRAP_REVOKED",
+    )
+    .await;
+    assert_eq!((idp.fetches(JWKS), idp.fetches(REVOCATIONS)), (2, 2));
+    let fresh = new.sign(&claims(&idp, &fresh_jti("after")), &json!({}));
+    assert_eq!(exchange(&gw, &fresh).await.status(), 201);
+    assert_eq!(idp.fetches(JWKS), 2);
+}
+
+#[tokio::test]
+async fn without_a_cloud_issuer_there_is_nothing_to_exchange() {
+    let gw = Gateway::builder().start().await;
+    let token = cloud_key().sign(
+        &json!({"iss": "https://cloud.example", "scope": "bootstrap"}),
+        &json!({}),
+    );
+    let body = expect_error(exchange(&gw, &token).await, 503, "BOOTSTRAP_UNAVAILABLE").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("ELIZA_CLOUD_ISSUER")),
+        "{body}"
+    );
+}
