@@ -12,7 +12,7 @@
 
 use agentgate_e2e::http::client;
 use agentgate_e2e::process::repo_root;
-use agentgate_e2e::verify_route::{self, Implementation, Verdict, VerifyGroup};
+use agentgate_e2e::verify_route::{self, GroupOutcome, Implementation, Verdict, VerifyGroup};
 use agentgate_e2e::Gateway;
 use agentgate_shared::jwt::wycheproof::{run_vectors, VectorKind, VectorReport};
 use agentgate_shared::jwt::{
@@ -106,6 +106,21 @@ fn answer(verdict: &Verdict) -> Result<(), SignatureError> {
     }
 }
 
+/// The route's answers for `groups`.
+async fn through_route(
+    gw: &Gateway,
+    implementation: Implementation,
+    groups: &[VerifyGroup],
+) -> Vec<GroupOutcome> {
+    verify_route::verify_all(
+        &client(),
+        &gw.url(verify_route::PATH),
+        implementation,
+        groups,
+    )
+    .await
+}
+
 /// Runs one file through one of the worker's verifiers.
 async fn run_in_worker(
     gw: &Gateway,
@@ -117,13 +132,7 @@ async fn run_in_worker(
     run_vectors(kind, text, &recorder).await.expect("readable");
     let calls = recorder.0.into_inner();
     let groups = groups(&calls);
-    let outcomes = verify_route::verify_all(
-        &client(),
-        &gw.url(verify_route::PATH),
-        implementation,
-        &groups,
-    )
-    .await;
+    let outcomes = through_route(gw, implementation, &groups).await;
     let mut answers = VecDeque::with_capacity(calls.len());
     for (group, outcome) in groups.iter().zip(&outcomes) {
         let verdicts = match outcome {
@@ -242,13 +251,7 @@ async fn the_verify_route_reports_refusals() {
         },
     ];
     for implementation in Implementation::BOTH {
-        let outcomes = verify_route::verify_all(
-            &client(),
-            &gw.url(verify_route::PATH),
-            implementation,
-            &groups,
-        )
-        .await;
+        let outcomes = through_route(&gw, implementation, &groups).await;
         let name = implementation.as_str();
         assert_eq!(
             outcomes[0],

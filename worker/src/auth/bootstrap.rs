@@ -65,21 +65,11 @@ pub async fn verify(
         return Err(refused(BootstrapError::Unavailable));
     }
     let mut revoked = revocations(cloud, jwks.fetched_at(), false, now).await?;
-    let mut outcome =
-        verify_bootstrap_token_async(token, &jwks.keys(), &policy, &WorkerVerifier, now, &revoked)
-            .await;
+    let mut outcome = check(token, &jwks, &policy, &revoked, now).await;
     if let Err(e) = outcome {
         if e.suggests_refetch() && jwks.refetch_for_unknown_kid(now).await {
             revoked = revocations(cloud, jwks.fetched_at(), true, now).await?;
-            outcome = verify_bootstrap_token_async(
-                token,
-                &jwks.keys(),
-                &policy,
-                &WorkerVerifier,
-                now,
-                &revoked,
-            )
-            .await;
+            outcome = check(token, &jwks, &policy, &revoked, now).await;
         }
     }
     let claims = outcome.map_err(refused)?;
@@ -93,6 +83,17 @@ pub async fn verify(
         return Err(refused(BootstrapError::Replayed));
     }
     Ok(VerifiedBootstrap { claims })
+}
+
+/// The sans-IO check with the keys at hand, signatures through WebCrypto.
+async fn check(
+    token: &str,
+    jwks: &RemoteKeys<'_>,
+    policy: &BootstrapPolicy,
+    revoked: &RevocationList,
+    now: u64,
+) -> Result<BootstrapClaims, BootstrapError> {
+    verify_bootstrap_token_async(token, &jwks.keys(), policy, &WorkerVerifier, now, revoked).await
 }
 
 /// The error answer for a refusal: its client code (401 `INVALID_TOKEN`, or
