@@ -172,6 +172,14 @@ async fn production_hides_the_reason() {
     )
     .await;
     assert!(body.get("detail").is_none(), "{body}");
+    // The development verify hook does not exist in production.
+    let resp = client()
+        .post(gw.url("/__dev/crypto/verify"))
+        .json(&json!({"implementation": "rust", "groups": []}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 404, "NOT_FOUND").await;
 }
 
 #[tokio::test]
