@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod keys;
 pub mod pg;
 pub mod process;
+pub mod session;
 pub mod ws;
 
 pub use process::{Gateway, GatewayBuilder};

@@ -8,7 +8,9 @@ use crate::error::ApiError;
 use crate::storage::{self, WsTicketRepo};
 use agentgate_shared::config::Config;
 use agentgate_shared::ids::sha256_hex;
+use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::Permission;
+use agentgate_shared::session::IdentityKind;
 use agentgate_shared::ErrorCode;
 use worker::Env;
 
@@ -33,6 +35,9 @@ pub async fn authenticate(ticket: &str, env: &Env, config: &Config) -> Result<Ca
         scope: EntityScope::new(tenant(config), grant.entity_id.clone()),
         entity_id: grant.entity_id,
         credential: CredentialKind::WsTicket,
+        identity_kind: IdentityKind::User,
+        identity_id: None,
+        tier: Tier::Standard,
         issuer: None,
         permissions: [Permission::MessagingRead, Permission::MessagingSend]
             .into_iter()
