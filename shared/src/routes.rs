@@ -567,6 +567,19 @@ mod tests {
     }
 
     #[test]
+    fn audited_routes_name_known_actions() {
+        for r in ROUTES {
+            if let Some(action) = r.audit {
+                assert!(
+                    crate::audit::AuditAction::from_base(action).is_some(),
+                    "{} names unknown audit action {action}",
+                    r.pattern
+                );
+            }
+        }
+    }
+
+    #[test]
     fn permission_round_trip() {
         for p in Permission::ALL {
             assert_eq!(Permission::parse(p.as_str()), Some(p));
