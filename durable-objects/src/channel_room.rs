@@ -25,6 +25,13 @@ impl DurableObject for ChannelRoom {
             state.set_websocket_auto_response(&pair);
         }
         let log = MessageLog::new(state.storage().sql());
+        // One line per start of the object: after hibernation an instance is
+        // built anew for the next event (observable, and what the hibernation
+        // test counts).
+        worker::console_log!(
+            "{}",
+            serde_json::json!({"event": "channel_room.started", "objectId": state.id().to_string()})
+        );
         Self { state, log }
     }
 

@@ -19,6 +19,7 @@ pub enum ErrorCode {
     InvalidApiKey,
     AuthRequired,
     InvalidToken,
+    InvalidCredentials,
     CsrfFailed,
     InsufficientPermissions,
     ChannelUnauthorized,
@@ -46,7 +47,8 @@ impl ErrorCode {
             Self::ApiKeyRequired
             | Self::InvalidApiKey
             | Self::AuthRequired
-            | Self::InvalidToken => 401,
+            | Self::InvalidToken
+            | Self::InvalidCredentials => 401,
             Self::CsrfFailed | Self::InsufficientPermissions | Self::ChannelUnauthorized => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
@@ -77,6 +79,7 @@ impl ErrorCode {
             Self::InvalidApiKey => "INVALID_API_KEY",
             Self::AuthRequired => "AUTH_REQUIRED",
             Self::InvalidToken => "INVALID_TOKEN",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::CsrfFailed => "CSRF_FAILED",
             Self::InsufficientPermissions => "INSUFFICIENT_PERMISSIONS",
             Self::ChannelUnauthorized => "CHANNEL_UNAUTHORIZED",
@@ -108,6 +111,7 @@ impl ErrorCode {
             Self::InvalidApiKey => "The X-API-Key header is not valid",
             Self::AuthRequired => "Authentication required",
             Self::InvalidToken => "The presented credential is not valid",
+            Self::InvalidCredentials => "Invalid email or password",
             Self::CsrfFailed => "CSRF check failed",
             Self::InsufficientPermissions => "Insufficient permissions",
             Self::ChannelUnauthorized => "Not a participant of this channel",

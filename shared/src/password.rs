@@ -106,6 +106,16 @@ impl PasswordPolicyError {
     pub const fn code(&self) -> ErrorCode {
         ErrorCode::WeakPassword
     }
+
+    /// A stable machine-readable reason (the `reason` field of the 400).
+    pub const fn reason_code(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } => "too_long",
+            Self::TooShort { .. } => "too_short",
+            Self::SameAsIdentity => "same_as_identity",
+            Self::TooWeak { .. } => "too_weak",
+        }
+    }
 }
 
 /// Why hashing or verifying failed.

@@ -56,6 +56,9 @@ impl Credentials {
     pub const LEGACY_BEARER: Self = Self(1 << 3);
     /// A single-use WebSocket ticket in `?ticket=` (socket upgrades only).
     pub const WS_TICKET: Self = Self(1 << 4);
+    /// A 15-minute bootstrap session from `POST /api/auth/bootstrap/exchange`:
+    /// accepted only by first-run setup.
+    pub const BOOTSTRAP_SESSION: Self = Self(1 << 5);
     /// Browser sessions and external JWTs: the people, not the machines.
     pub const USER: Self = Self(Self::SESSION.0 | Self::EXTERNAL_JWT.0);
     /// Everything a caller may present in a header or cookie.
@@ -152,6 +155,20 @@ pub enum RouteId {
     GatewayJwks,
     AuthMe,
     BootstrapExchange,
+    AuthStatus,
+    AuthSetup,
+    AuthLoginPassword,
+    AuthLogout,
+    AuthRegister,
+    AuthPasswordChange,
+    AuthSessionsList,
+    AuthSessionRevoke,
+    AuthSessionsRevokeAll,
+    MachineTokenCreate,
+    MachineTokenList,
+    MachineTokenRotate,
+    MachineTokenRevoke,
+    AuditList,
     ChannelSocket,
     ChannelCreate,
     ChannelList,
@@ -180,6 +197,9 @@ pub struct RouteSpec {
     /// Served only with `ENVIRONMENT=development` (test and benchmark hooks);
     /// 404 otherwise.
     pub development_only: bool,
+    /// The route also serves callers without a credential (the handler
+    /// decides what an anonymous caller may do, e.g. first-run setup).
+    pub credentials_optional: bool,
 }
 
 const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec {
@@ -192,6 +212,7 @@ const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec 
         buckets: &[],
         audit: None,
         development_only: false,
+        credentials_optional: false,
     }
 }
 
@@ -208,11 +229,14 @@ impl RouteSpec {
         self.buckets = buckets;
         self
     }
+    const fn optional_credentials(mut self) -> Self {
+        self.credentials_optional = true;
+        self
+    }
     const fn development_only(mut self) -> Self {
         self.development_only = true;
         self
     }
-    #[allow(dead_code)] // used as audited routes land
     const fn audited(mut self, action: &'static str) -> Self {
         self.audit = Some(action);
         self
@@ -222,6 +246,7 @@ impl RouteSpec {
 use Method::*;
 use RouteId::*;
 
+const SENSITIVE: &[RateBucket] = &[RateBucket::Sensitive];
 const MESSAGING_SEND: &[RateBucket] = &[
     RateBucket::Api,
     RateBucket::Category(Permission::MessagingSend),
@@ -251,6 +276,75 @@ pub static ROUTES: &[RouteSpec] = &[
     route(BootstrapExchange, Post, "/api/auth/bootstrap/exchange")
         .limited(&[RateBucket::Sensitive])
         .audited("auth.bootstrap.exchange"),
+    route(AuthStatus, Get, "/api/auth/status").limited(&[RateBucket::Auth]),
+    // First run: public (local mode) or a bootstrap session (cloud mode);
+    // the handler decides which the deployment needs.
+    route(AuthSetup, Post, "/api/auth/setup")
+        .accepts(Credentials::BOOTSTRAP_SESSION)
+        .optional_credentials()
+        .limited(SENSITIVE)
+        .audited("auth.setup"),
+    route(AuthLoginPassword, Post, "/api/auth/login/password")
+        .limited(SENSITIVE)
+        .audited("auth.login.password"),
+    route(AuthLogout, Post, "/api/auth/logout")
+        .accepts(Credentials::SESSION)
+        .limited(&[RateBucket::Auth])
+        .audited("auth.logout"),
+    route(AuthRegister, Post, "/api/auth/register")
+        .limited(SENSITIVE)
+        .audited("auth.register"),
+    route(AuthPasswordChange, Post, "/api/auth/password/change")
+        .accepts(Credentials::SESSION)
+        .limited(SENSITIVE)
+        .audited("auth.password.change"),
+    route(AuthSessionsList, Get, "/api/auth/sessions")
+        .accepts(Credentials::SESSION)
+        .limited(&[RateBucket::Auth]),
+    route(
+        AuthSessionRevoke,
+        Post,
+        "/api/auth/sessions/:sessionId/revoke",
+    )
+    .accepts(Credentials::SESSION)
+    .limited(SENSITIVE)
+    .audited("auth.session.revoke"),
+    route(AuthSessionsRevokeAll, Delete, "/api/auth/sessions/all")
+        .accepts(Credentials::SESSION)
+        .limited(SENSITIVE)
+        .audited("auth.session.revoke_all"),
+    // Machine tokens and the audit log: the owner, in a browser session.
+    route(MachineTokenCreate, Post, "/api/auth/machine-tokens")
+        .accepts(Credentials::SESSION)
+        .needs(Permission::Admin)
+        .limited(SENSITIVE)
+        .audited("auth.machine_token.create"),
+    route(MachineTokenList, Get, "/api/auth/machine-tokens")
+        .accepts(Credentials::SESSION)
+        .needs(Permission::Admin)
+        .limited(&[RateBucket::Auth]),
+    route(
+        MachineTokenRotate,
+        Post,
+        "/api/auth/machine-tokens/:tokenId/rotate",
+    )
+    .accepts(Credentials::SESSION)
+    .needs(Permission::Admin)
+    .limited(SENSITIVE)
+    .audited("auth.machine_token.rotate"),
+    route(
+        MachineTokenRevoke,
+        Delete,
+        "/api/auth/machine-tokens/:tokenId",
+    )
+    .accepts(Credentials::SESSION)
+    .needs(Permission::Admin)
+    .limited(SENSITIVE)
+    .audited("auth.machine_token.revoke"),
+    route(AuditList, Get, "/api/auth/audit")
+        .accepts(Credentials::SESSION)
+        .needs(Permission::Admin)
+        .limited(&[RateBucket::Auth]),
     route(ChannelSocket, Get, "/api/messaging/channels/:channelId/ws")
         .accepts(
             Credentials::SESSION
@@ -474,6 +568,19 @@ mod tests {
         for r in ROUTES {
             if !r.credentials.is_public() {
                 assert!(!r.buckets.is_empty(), "{} has no rate bucket", r.pattern);
+            }
+        }
+    }
+
+    #[test]
+    fn audited_routes_name_known_actions() {
+        for r in ROUTES {
+            if let Some(action) = r.audit {
+                assert!(
+                    crate::audit::AuditAction::from_base(action).is_some(),
+                    "{} names unknown audit action {action}",
+                    r.pattern
+                );
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod keys;
 pub mod pg;
 pub mod process;
+pub mod session;
 pub mod verify_route;
 pub mod ws;
 

@@ -168,8 +168,10 @@ cat >/dev/null
             )
             .args([
                 "--show-interactive-dev-session=false",
+                // `log`, not `info`: console.log lines (audit rows) are
+                // below `info` in wrangler's ordering.
                 "--log-level",
-                "info",
+                "log",
             ])
             .current_dir(&root)
             .envs(quiet_env())
@@ -228,6 +230,18 @@ cat >/dev/null
     /// The worker's log so far (wrangler's output, including `console` lines).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.state.path().join("wrangler.log")).unwrap_or_default()
+    }
+
+    /// Waits (up to 10 s) until the log contains `needle`: wrangler writes
+    /// `console` lines a moment after the response that caused them.
+    pub async fn log_eventually_contains(&self, needle: &str) -> bool {
+        for _ in 0..50 {
+            if self.log().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
     }
 
     /// Runs SQL against this gateway's local D1 (as an operator would, through

@@ -323,3 +323,137 @@ async fn dm_channel_is_idempotent_under_concurrency() {
         .count();
     assert_eq!(dms, 1, "{listed}");
 }
+
+#[tokio::test]
+async fn cookie_sockets_need_an_allowed_origin_and_close_when_their_session_is_revoked() {
+    use agentgate_e2e::session::{
+        login, setup_owner, BrowserSession, OWNER_EMAIL, STRONG_PASSWORD,
+    };
+    use reqwest::Method;
+
+    let gw = gateway().await;
+    let (first, body) = setup_owner(&gw).await;
+    let owner_id = body["identity"]["id"].as_str().unwrap().to_owned();
+    let second = BrowserSession::from_response(&login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await);
+    let resp = first
+        .request(Method::POST, &gw.url("/api/messaging/channels"))
+        .json(&json!({"name": "ops"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let channel = json(resp).await["id"].as_str().unwrap().to_owned();
+    let url = gw.ws_url(&ws_path(&channel));
+
+    // Cross-site WebSocket hijacking: the cookie alone, or with a foreign
+    // Origin, is refused before the upgrade.
+    let cookie = first.cookie_header();
+    assert_eq!(connect(&url, &[("cookie", &cookie)]).await.err(), Some(403));
+    assert_eq!(
+        connect(
+            &url,
+            &[("cookie", &cookie), ("origin", "https://evil.example")]
+        )
+        .await
+        .err(),
+        Some(403)
+    );
+    let page = agentgate_e2e::ALLOWED_ORIGIN;
+    let mut a = connect(&url, &[("cookie", &cookie), ("origin", page)])
+        .await
+        .unwrap();
+    // The second session joins through a single-use ticket it asked for.
+    let ticket = json(
+        second
+            .request(Method::POST, &gw.url("/api/messaging/ws-ticket"))
+            .json(&json!({"channelId": channel}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut b = connect(&format!("{url}?ticket={ticket}"), &[])
+        .await
+        .unwrap();
+
+    send(
+        &mut a,
+        r#"{"type":"message","text":"from the cookie socket"}"#,
+    )
+    .await;
+    for socket in [&mut a, &mut b] {
+        let m = recv_json(socket, WAIT).await;
+        assert_eq!(m["senderId"], owner_id.as_str(), "{m}");
+    }
+
+    // Logging the second session out closes its socket with 4001 within a
+    // second; the first session's socket is untouched.
+    let out = second
+        .request(Method::POST, &gw.url("/api/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    let (code, reason) = recv_close(&mut b, Duration::from_secs(1)).await;
+    assert_eq!((code, reason.as_str()), (4001, "SESSION_REVOKED"));
+    send(&mut a, r#"{"type":"ping"}"#).await;
+    assert_eq!(recv_json(&mut a, WAIT).await["type"], "pong");
+
+    // Revoking every session, the current one included, closes the first.
+    let all = first
+        .request(
+            Method::DELETE,
+            &gw.url("/api/auth/sessions/all?includeCurrent=true"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.status(), 200);
+    let (code, reason) = recv_close(&mut a, Duration::from_secs(1)).await;
+    assert_eq!((code, reason.as_str()), (4001, "SESSION_REVOKED"));
+}
+
+/// Hibernation: an idle room leaves memory while its sockets stay open, and
+/// the instance built for the next message knows the sender only from the
+/// socket's attachment. workerd evicts an idle room after some seconds; the
+/// room logs `channel_room.started` each time an instance is built.
+#[tokio::test]
+async fn identity_survives_hibernation_through_the_socket_attachment() {
+    let gw = gateway().await;
+    let alice = entity(&gw, "alice").await;
+    let channel = create_channel(&gw, "alice", &[]).await;
+    let auth = format!("Bearer {}", token("alice"));
+    let mut a = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth)])
+        .await
+        .unwrap();
+    send(&mut a, r#"{"type":"message","text":"before"}"#).await;
+    assert_eq!(recv_json(&mut a, WAIT).await["senderId"], alice.as_str());
+    assert!(gw.log_eventually_contains("channel_room.started").await);
+    let started = || gw.log().matches("channel_room.started").count();
+    let before = started();
+
+    // Idle (pings are answered by the runtime without waking the room), then
+    // a message: once the room was evicted, a new instance handles it.
+    let mut rebuilt = false;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        send(&mut a, r#"{"type":"ping"}"#).await;
+        assert_eq!(recv_json(&mut a, WAIT).await["type"], "pong");
+        send(&mut a, r#"{"type":"message","text":"after"}"#).await;
+        let m = recv_json(&mut a, WAIT).await;
+        assert_eq!(m["senderId"], alice.as_str(), "{m}");
+        assert_eq!(m["text"], "after");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if started() > before {
+            rebuilt = true;
+            break;
+        }
+    }
+    assert!(
+        rebuilt,
+        "the room was never evicted while its socket stayed open"
+    );
+}

@@ -8,8 +8,10 @@
 //! secrets); `shared` receives plain values.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod auth;
 mod body;
+mod client;
 mod crypto;
 mod env_config;
 mod error;
@@ -17,6 +19,7 @@ mod pipeline;
 mod random;
 mod remote_document;
 mod response;
+mod revocation;
 mod rooms;
 mod routes;
 mod storage;

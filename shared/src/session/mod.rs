@@ -31,7 +31,7 @@ pub use cookie::{
     clear_session_cookies, cookie_secure, find_cookie, get_cookie, parse_cookie_header,
     session_cookies, CookieLookup, CSRF_COOKIE, SESSION_COOKIE,
 };
-pub use csrf::{csrf_ok, CSRF_HEADER};
+pub use csrf::{check_csrf, csrf_ok, CsrfEvidence, CsrfRefusal, CSRF_HEADER};
 pub use legacy::{legacy_token_active, LEGACY_SCOPE, LEGACY_WINDOW_SECS};
 pub use lifetime::{
     cookie_max_age, new_session_expiry, touch, SessionKind, SessionTimes, Touched,
@@ -41,9 +41,9 @@ pub use lifetime::{
 pub use permissions::{permissions_for, IdentityKind, USER_BASE_PERMISSIONS};
 pub use token::{
     csrf_token_from_random, looks_like_machine_token, looks_like_session_token,
-    looks_like_ws_ticket, machine_token_from_random, session_id_hash, session_token_from_random,
-    token_hash, ws_ticket_from_random, SecretToken, MACHINE_TOKEN_PREFIX, WS_TICKET_PREFIX,
-    WS_TICKET_TTL_SECS,
+    looks_like_ws_ticket, machine_token_from_random, public_session_id, session_id_hash,
+    session_token_from_random, token_hash, ws_ticket_from_random, SecretToken,
+    MACHINE_TOKEN_PREFIX, WS_TICKET_PREFIX, WS_TICKET_TTL_SECS,
 };
 
 use crate::error::ErrorCode;

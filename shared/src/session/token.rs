@@ -53,6 +53,15 @@ pub fn session_id_hash(session_token: &str) -> String {
 
 /// A session token (the `eliza_session` cookie): 32 random bytes as 64
 /// lowercase hex.
+/// The id a session is listed and revoked by (`GET /api/auth/sessions`,
+/// `POST /api/auth/sessions/:id/revoke`): derived from the stored hash, so
+/// the listing reveals neither the cookie nor the lookup key.
+pub fn public_session_id(id_hash: &str) -> String {
+    let mut id = sha256_hex(&format!("agentgate-session-id:{id_hash}"));
+    id.truncate(32);
+    id
+}
+
 pub fn session_token_from_random(random: [u8; 32]) -> SecretToken {
     SecretToken(hex::encode(random))
 }

@@ -11,7 +11,8 @@ use crate::error::ApiError;
 use agentgate_shared::config::Config;
 use agentgate_shared::entity_id::eliza_uuid;
 use agentgate_shared::jwt::{self, Algorithm, JwtError, KeySet, Validation, VerificationKey};
-use agentgate_shared::routes::Permission;
+use agentgate_shared::ratelimit::Tier;
+use agentgate_shared::session::{permissions_for, IdentityKind};
 use agentgate_shared::ErrorCode;
 
 fn invalid(e: JwtError) -> ApiError {
@@ -73,26 +74,13 @@ pub async fn authenticate(token: &str, config: &Config) -> Result<Caller, ApiErr
         scope: EntityScope::new(tenant(config), entity_id.clone()),
         entity_id,
         credential: CredentialKind::ExternalJwt,
+        identity_kind: IdentityKind::User,
+        identity_id: None,
+        tier: Tier::Standard,
         issuer: claims.iss.clone(),
-        permissions: user_permissions(),
+        permissions: permissions_for(IdentityKind::User, false, &[]),
         expires_at: Some(claims.exp),
         session_hash: None,
         ticket_channel: None,
     })
-}
-
-/// The base set of a user (SPEC §7).
-fn user_permissions() -> std::collections::BTreeSet<Permission> {
-    [
-        Permission::AgentRead,
-        Permission::AgentCreate,
-        Permission::AgentWrite,
-        Permission::MemoryRead,
-        Permission::MemoryWrite,
-        Permission::MessagingRead,
-        Permission::MessagingSend,
-        Permission::SystemRead,
-    ]
-    .into_iter()
-    .collect()
 }

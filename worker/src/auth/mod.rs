@@ -5,10 +5,15 @@
 
 pub mod bootstrap;
 mod external_jwt;
+mod legacy;
+mod machine_token;
 mod remote_keys;
 pub mod scope;
+mod session;
+pub mod session_issue;
 mod ticket;
 
+pub use machine_token::stored_scopes as machine_token_scopes;
 pub use ticket::{TICKET_PREFIX, TICKET_TTL_SECS};
 
 use scope::{EntityScope, TenantScope};
@@ -16,7 +21,11 @@ use scope::{EntityScope, TenantScope};
 use crate::error::ApiError;
 use crate::pipeline::header;
 use agentgate_shared::config::Config;
+use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::{Credentials, Permission, RouteId, RouteSpec};
+use agentgate_shared::session::{
+    find_cookie, looks_like_machine_token, CookieLookup, IdentityKind, SESSION_COOKIE,
+};
 use agentgate_shared::ErrorCode;
 use std::collections::BTreeSet;
 use worker::{Env, Request};
@@ -25,7 +34,10 @@ use worker::{Env, Request};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialKind {
     Session,
+    BootstrapSession,
+    MachineToken,
     ExternalJwt,
+    LegacyBearer,
     WsTicket,
 }
 
@@ -33,7 +45,10 @@ impl CredentialKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Session => "session",
+            Self::BootstrapSession => "bootstrap_session",
+            Self::MachineToken => "machine_token",
             Self::ExternalJwt => "jwt",
+            Self::LegacyBearer => "legacy_token",
             Self::WsTicket => "ws_ticket",
         }
     }
@@ -41,7 +56,10 @@ impl CredentialKind {
     fn route_flag(self) -> Credentials {
         match self {
             Self::Session => Credentials::SESSION,
+            Self::BootstrapSession => Credentials::BOOTSTRAP_SESSION,
+            Self::MachineToken => Credentials::MACHINE_TOKEN,
             Self::ExternalJwt => Credentials::EXTERNAL_JWT,
+            Self::LegacyBearer => Credentials::LEGACY_BEARER,
             Self::WsTicket => Credentials::WS_TICKET,
         }
     }
@@ -54,19 +72,40 @@ pub struct Caller {
     pub scope: EntityScope,
     pub entity_id: String,
     pub credential: CredentialKind,
+    /// The kind of identity behind the credential (SPEC §2).
+    pub identity_kind: IdentityKind,
+    /// The local identity row, for sessions (the audit actor).
+    pub identity_id: Option<String>,
+    /// The caller's rate-limit tier (SPEC §8).
+    pub tier: Tier,
     pub issuer: Option<String>,
     pub permissions: BTreeSet<Permission>,
     /// Unix seconds at which the credential stops being valid.
     pub expires_at: Option<u64>,
     /// SHA-256 of the session id, for session credentials.
     pub session_hash: Option<String>,
-    /// For a socket ticket: the one channel it was issued for.
+    /// For a socket ticket (or a channel-bound machine token): the one
+    /// channel it may act in.
     pub ticket_channel: Option<String>,
+}
+
+impl Caller {
+    /// Whether this caller is the deployment's owner (owner-only routes).
+    pub fn is_owner(&self) -> bool {
+        self.identity_kind == IdentityKind::Owner
+    }
 }
 
 /// The tenant scope of this deployment (pre-authentication lookups).
 pub fn tenant(config: &Config) -> TenantScope {
     TenantScope::new(config)
+}
+
+/// The scope of an identity whose credentials the caller just proved (a
+/// password login, first-run setup, registration): the one way code outside
+/// the credential checks gets an [`EntityScope`] without a [`Caller`].
+pub fn verified_identity_scope(config: &Config, identity_id: &str) -> EntityScope {
+    EntityScope::new(tenant(config), identity_id.to_owned())
 }
 
 /// Routes that stay public even when the gateway key is configured.
@@ -93,31 +132,68 @@ pub fn check_gateway_key(req: &Request, config: &Config, spec: &RouteSpec) -> Re
     }
 }
 
-/// Establishes the caller for a route. Public routes have none; any other
-/// route without a valid, accepted credential is refused.
+/// Establishes the caller for a route, trying credentials in the SPEC §3
+/// order: socket ticket (upgrades only), session cookie, then the bearer
+/// token (machine token, legacy bearer, external JWT). Public routes have no
+/// caller; a route with optional credentials serves an anonymous caller; any
+/// other route without a valid credential is refused. A credential that is
+/// present but invalid always fails, even on an optional route.
 pub async fn authenticate(
     req: &Request,
-    _env: &Env,
-    _config: &Config,
+    env: &Env,
+    config: &Config,
     spec: &RouteSpec,
 ) -> Result<Option<Caller>, ApiError> {
     if spec.credentials.is_public() {
         return Ok(None);
     }
+    let now = now_secs();
     if spec.credentials.contains(Credentials::WS_TICKET) {
         if let Some(ticket) = query_param(req, "ticket") {
-            return ticket::authenticate(&ticket, _env, _config).await.map(Some);
+            return ticket::authenticate(&ticket, env, config).await.map(Some);
         }
+    }
+    let cookies = header(req, "cookie").unwrap_or_default();
+    match find_cookie(&cookies, SESSION_COOKIE) {
+        CookieLookup::One(token) if !token.is_empty() => {
+            return session::authenticate(req, &cookies, token, env, config, spec, now)
+                .await
+                .map(Some);
+        }
+        CookieLookup::Ambiguous => {
+            return Err(
+                ApiError::new(ErrorCode::InvalidToken).with_detail("more than one session cookie")
+            )
+        }
+        _ => {}
     }
     match bearer(req) {
         Some(token) => {
             if token.len() > 8 * 1024 + 64 {
                 return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("token too large"));
             }
-            external_jwt::authenticate(&token, _config).await.map(Some)
+            if looks_like_machine_token(&token) {
+                return machine_token::authenticate(&token, env, config, now)
+                    .await
+                    .map(Some);
+            }
+            if let Some(legacy) = &config.legacy_token {
+                if legacy.token.matches(&token) {
+                    return legacy::authenticate(legacy, env, config, now)
+                        .await
+                        .map(Some);
+                }
+            }
+            external_jwt::authenticate(&token, config).await.map(Some)
         }
+        None if spec.credentials_optional => Ok(None),
         None => Err(ErrorCode::AuthRequired.into()),
     }
+}
+
+/// Unix seconds now (the runtime's clock; `shared` takes it as a parameter).
+pub fn now_secs() -> u64 {
+    worker::Date::now().as_millis() / 1000
 }
 
 /// The bearer token of the `Authorization` header, if any.

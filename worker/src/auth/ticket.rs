@@ -5,10 +5,12 @@
 use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
-use crate::storage::{self, WsTicketRepo};
+use crate::storage::{self, SessionRepo, WsTicketRepo};
 use agentgate_shared::config::Config;
 use agentgate_shared::ids::sha256_hex;
+use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::Permission;
+use agentgate_shared::session::IdentityKind;
 use agentgate_shared::ErrorCode;
 use worker::Env;
 
@@ -29,15 +31,35 @@ pub async fn authenticate(ticket: &str, env: &Env, config: &Config) -> Result<Ca
         .ok_or_else(|| {
             ApiError::new(ErrorCode::InvalidToken).with_detail("ticket unknown, used or expired")
         })?;
+    // A ticket asked for by a session lives no longer than that session: one
+    // revoked or expired since then is refused, and the socket's expiry is
+    // the session's.
+    let expires_at = match &grant.session_hash {
+        None => None,
+        Some(hash) => {
+            let session = store
+                .session_by_hash(&tenant(config), hash)
+                .await?
+                .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+                .ok_or_else(|| {
+                    ApiError::new(ErrorCode::InvalidToken)
+                        .with_detail("the ticket's session has ended")
+                })?;
+            u64::try_from(session.expires_at).ok()
+        }
+    };
     Ok(Caller {
         scope: EntityScope::new(tenant(config), grant.entity_id.clone()),
         entity_id: grant.entity_id,
         credential: CredentialKind::WsTicket,
+        identity_kind: IdentityKind::User,
+        identity_id: None,
+        tier: Tier::Standard,
         issuer: None,
         permissions: [Permission::MessagingRead, Permission::MessagingSend]
             .into_iter()
             .collect(),
-        expires_at: None,
+        expires_at,
         session_hash: grant.session_hash,
         ticket_channel: Some(grant.channel_id),
     })

@@ -2,6 +2,7 @@
 //! (SPEC §9). Participant checks are single indexed lookups; not-yours is 404
 //! for REST, 403 `CHANNEL_UNAUTHORIZED` at socket upgrade.
 
+use super::page_params;
 use crate::auth::{Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::pipeline::{header, RequestContext};
@@ -133,25 +134,6 @@ pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, Api
         200,
         &json!({ "channels": items, "nextBefore": next }),
     ))
-}
-
-fn page_params(req: &Request, default_limit: u32) -> Result<(Option<u64>, u32), ApiError> {
-    let before = match crate::auth::query_param(req, "before") {
-        None => None,
-        Some(v) => Some(
-            v.parse::<u64>()
-                .map_err(|_| ApiError::bad_request("Invalid query `before`: a number"))?,
-        ),
-    };
-    let limit = match crate::auth::query_param(req, "limit") {
-        None => default_limit,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=200).contains(l))
-            .ok_or_else(|| ApiError::bad_request("Invalid query `limit`: 1 to 200"))?,
-    };
-    Ok((before, limit))
 }
 
 #[derive(Deserialize)]

@@ -19,7 +19,21 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::ServerHealth => server::health(cx).await,
         RouteId::ServerStatus => server::status(cx),
         RouteId::GatewayJwks => server::gateway_jwks(cx),
-        RouteId::AuthMe => auth::me(cx),
+        RouteId::AuthMe => auth::me(cx).await,
+        RouteId::AuthStatus => auth::status(cx).await,
+        RouteId::AuthSetup => auth::setup(req, cx).await,
+        RouteId::AuthLoginPassword => auth::login(req, cx).await,
+        RouteId::AuthLogout => auth::logout(req, cx).await,
+        RouteId::AuthRegister => auth::register(req, cx).await,
+        RouteId::AuthPasswordChange => auth::password_change(req, cx).await,
+        RouteId::AuthSessionsList => auth::sessions_list(cx).await,
+        RouteId::AuthSessionRevoke => auth::session_revoke(req, cx).await,
+        RouteId::AuthSessionsRevokeAll => auth::sessions_revoke_all(req, cx).await,
+        RouteId::MachineTokenCreate => auth::machine_token_create(req, cx).await,
+        RouteId::MachineTokenList => auth::machine_token_list(cx).await,
+        RouteId::MachineTokenRotate => auth::machine_token_rotate(req, cx).await,
+        RouteId::MachineTokenRevoke => auth::machine_token_revoke(req, cx).await,
+        RouteId::AuditList => auth::audit_list(req, cx).await,
         RouteId::BootstrapExchange => bootstrap::exchange(req, cx).await,
         RouteId::ChannelSocket => messaging::connect(req, cx).await,
         RouteId::ChannelCreate => messaging::create(req, cx).await,
@@ -33,4 +47,27 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
         RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
     }
+}
+
+/// `?before=&limit=` of a paginated listing (limit 1 to 200).
+pub(crate) fn page_params(
+    req: &Request,
+    default_limit: u32,
+) -> Result<(Option<u64>, u32), ApiError> {
+    let before = match crate::auth::query_param(req, "before") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| ApiError::bad_request("Invalid query `before`: a number"))?,
+        ),
+    };
+    let limit = match crate::auth::query_param(req, "limit") {
+        None => default_limit,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| ApiError::bad_request("Invalid query `limit`: 1 to 200"))?,
+    };
+    Ok((before, limit))
 }

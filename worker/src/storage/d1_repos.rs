@@ -2,7 +2,7 @@
 
 use super::d1::{all, first, is_unique_violation, run};
 use super::records::*;
-use super::{AuditRepo, BootstrapJtiRepo, IdentityRepo, SessionRepo};
+use super::{AuditRepo, BootstrapJtiRepo, IdentityRepo, MachineTokenRepo, SessionRepo};
 use crate::auth::scope::{EntityScope, TenantScope};
 use crate::error::ApiError;
 use worker::D1Database;
@@ -32,8 +32,8 @@ impl IdentityRepo for D1Store {
         &self,
         scope: &TenantScope,
         i: &IdentityRecord,
-    ) -> Result<(), ApiError> {
-        run(
+    ) -> Result<bool, ApiError> {
+        let inserted = run(
             &self.db,
             "INSERT INTO identities (id, server_id, kind, display_name, email, password_hash, cloud_user_id, is_admin, tier, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -50,8 +50,12 @@ impl IdentityRepo for D1Store {
                 i.created_at.into(),
             ],
         )
-        .await
-        .map(drop)
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn identity_by_email(
@@ -100,6 +104,121 @@ impl IdentityRepo for D1Store {
         )
         .await
         .map(drop)
+    }
+
+    async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, ApiError> {
+        let row: Option<serde_json::Value> = first(
+            &self.db,
+            "SELECT 1 AS present FROM identities WHERE server_id = ?1 AND kind = 'owner' \
+             AND (password_hash IS NOT NULL OR cloud_user_id IS NOT NULL) LIMIT 1",
+            &[scope.server_id().into()],
+        )
+        .await?;
+        Ok(row.is_some())
+    }
+}
+
+const MACHINE_TOKEN_COLUMNS: &str = "id, owner_entity_id, name, token_hash, scopes, channel_id, \
+     created_at, expires_at, last_used_at, revoked_at";
+
+impl MachineTokenRepo for D1Store {
+    async fn insert_machine_token(
+        &self,
+        scope: &EntityScope,
+        t: &MachineTokenRecord,
+    ) -> Result<(), ApiError> {
+        run(
+            &self.db,
+            "INSERT INTO machine_tokens (id, server_id, owner_entity_id, name, token_hash, scopes, channel_id, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            &[
+                (&t.id).into(),
+                scope.server_id().into(),
+                scope.entity_id().into(),
+                (&t.name).into(),
+                (&t.token_hash).into(),
+                (&t.scopes).into(),
+                t.channel_id.as_deref().into(),
+                t.created_at.into(),
+                t.expires_at.into(),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn machine_token_by_hash(
+        &self,
+        scope: &TenantScope,
+        token_hash: &str,
+    ) -> Result<Option<MachineTokenRecord>, ApiError> {
+        first(
+            &self.db,
+            &format!(
+                "SELECT {MACHINE_TOKEN_COLUMNS} FROM machine_tokens WHERE server_id = ?1 AND token_hash = ?2"
+            ),
+            &[scope.server_id().into(), token_hash.into()],
+        )
+        .await
+    }
+
+    async fn machine_tokens(
+        &self,
+        scope: &EntityScope,
+    ) -> Result<Vec<MachineTokenRecord>, ApiError> {
+        all(
+            &self.db,
+            &format!(
+                "SELECT {MACHINE_TOKEN_COLUMNS} FROM machine_tokens WHERE server_id = ?1 AND owner_entity_id = ?2 \
+                 ORDER BY created_at DESC, id DESC LIMIT 200"
+            ),
+            &[scope.server_id().into(), scope.entity_id().into()],
+        )
+        .await
+    }
+
+    async fn rotate_machine_token(
+        &self,
+        scope: &EntityScope,
+        id: &str,
+        new_hash: &str,
+        now: i64,
+    ) -> Result<bool, ApiError> {
+        let changed = run(
+            &self.db,
+            "UPDATE machine_tokens SET token_hash = ?4 \
+             WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3 AND revoked_at IS NULL AND expires_at > ?5",
+            &[
+                scope.server_id().into(),
+                scope.entity_id().into(),
+                id.into(),
+                new_hash.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        Ok(changed > 0)
+    }
+
+    async fn revoke_machine_token(
+        &self,
+        scope: &EntityScope,
+        id: &str,
+        now: i64,
+    ) -> Result<bool, ApiError> {
+        let changed = run(
+            &self.db,
+            "UPDATE machine_tokens SET revoked_at = ?4 \
+             WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3 AND revoked_at IS NULL",
+            &[
+                scope.server_id().into(),
+                scope.entity_id().into(),
+                id.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        Ok(changed > 0)
     }
 }
 

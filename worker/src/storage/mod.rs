@@ -41,11 +41,13 @@ pub fn open(env: &Env) -> Result<D1Store, ApiError> {
 
 #[allow(async_fn_in_trait)]
 pub trait IdentityRepo {
+    /// Inserts a new identity; `false` if its email (or, for an owner, the
+    /// tenant's one owner) already exists. The insert is the check.
     async fn insert_identity(
         &self,
         scope: &TenantScope,
         identity: &IdentityRecord,
-    ) -> Result<(), ApiError>;
+    ) -> Result<bool, ApiError>;
     async fn identity_by_email(
         &self,
         scope: &TenantScope,
@@ -54,6 +56,44 @@ pub trait IdentityRepo {
     async fn identity(&self, scope: &EntityScope) -> Result<Option<IdentityRecord>, ApiError>;
     async fn owner_exists(&self, scope: &TenantScope) -> Result<bool, ApiError>;
     async fn set_password_hash(&self, scope: &EntityScope, phc: &str) -> Result<(), ApiError>;
+    /// Whether the owner has a stronger login than the legacy bearer: a
+    /// password or a cloud link (SPEC §3 item 5).
+    async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, ApiError>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait MachineTokenRepo {
+    async fn insert_machine_token(
+        &self,
+        scope: &EntityScope,
+        token: &MachineTokenRecord,
+    ) -> Result<(), ApiError>;
+    /// Looks a presented token up by its hash (pre-auth: tenant scope).
+    async fn machine_token_by_hash(
+        &self,
+        scope: &TenantScope,
+        token_hash: &str,
+    ) -> Result<Option<MachineTokenRecord>, ApiError>;
+    /// The scope's (owner's) tokens, newest first.
+    async fn machine_tokens(
+        &self,
+        scope: &EntityScope,
+    ) -> Result<Vec<MachineTokenRecord>, ApiError>;
+    /// Replaces an active token's secret; `false` if it isn't the scope's or
+    /// isn't active.
+    async fn rotate_machine_token(
+        &self,
+        scope: &EntityScope,
+        id: &str,
+        new_hash: &str,
+        now: i64,
+    ) -> Result<bool, ApiError>;
+    async fn revoke_machine_token(
+        &self,
+        scope: &EntityScope,
+        id: &str,
+        now: i64,
+    ) -> Result<bool, ApiError>;
 }
 
 #[allow(async_fn_in_trait)]

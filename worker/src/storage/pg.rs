@@ -515,7 +515,7 @@ impl IdentityRepo for PgStore {
         &self,
         scope: &TenantScope,
         i: &IdentityRecord,
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         let settings = Settings::tenant(scope)?;
         let id = record_uuid(&i.id, "identity id")?;
         let tx = self.begin(settings).await?;
@@ -523,7 +523,7 @@ impl IdentityRepo for PgStore {
             .exec(
                 "INSERT INTO identities (id, server_id, kind, display_name, email, password_hash, \
                  cloud_user_id, is_admin, tier, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
                 &[
                     P::Uuid(id),
                     P::Uuid(settings.server_id),
@@ -538,7 +538,7 @@ impl IdentityRepo for PgStore {
                 ],
             )
             .await
-            .map(drop);
+            .map(|inserted| inserted > 0);
         tx.finish(r).await
     }
 
@@ -590,6 +590,20 @@ impl IdentityRepo for PgStore {
         let r = tx
             .first(
                 "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' LIMIT 1",
+                &[P::Uuid(settings.server_id)],
+            )
+            .await
+            .map(|row| row.is_some());
+        tx.finish(r).await
+    }
+
+    async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, ApiError> {
+        let settings = Settings::tenant(scope)?;
+        let tx = self.begin(settings).await?;
+        let r = tx
+            .first(
+                "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' \
+                 AND (password_hash IS NOT NULL OR cloud_user_id IS NOT NULL) LIMIT 1",
                 &[P::Uuid(settings.server_id)],
             )
             .await

@@ -63,3 +63,19 @@ pub struct WsTicketGrant {
     pub session_hash: Option<String>,
     pub expires_at: i64,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MachineTokenRecord {
+    pub id: String,
+    pub owner_entity_id: String,
+    pub name: String,
+    pub token_hash: String,
+    /// JSON array of permission names.
+    pub scopes: String,
+    /// When set, the token may only act in this channel.
+    pub channel_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}

@@ -59,7 +59,7 @@ impl IdentityRepo for Store {
         &self,
         scope: &TenantScope,
         identity: &IdentityRecord,
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         match self {
             Store::D1(s) => s.insert_identity(scope, identity).await,
             Store::Pg(s) => s.insert_identity(scope, identity).await,
@@ -95,6 +95,13 @@ impl IdentityRepo for Store {
         match self {
             Store::D1(s) => s.set_password_hash(scope, phc).await,
             Store::Pg(s) => s.set_password_hash(scope, phc).await,
+        }
+    }
+
+    async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, ApiError> {
+        match self {
+            Store::D1(s) => s.owner_has_login(scope).await,
+            Store::Pg(s) => s.owner_has_login(scope).await,
         }
     }
 }

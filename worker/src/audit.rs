@@ -1,0 +1,89 @@
+//! Writing the audit log (SPEC §10): one row per audited action, success and
+//! failure, written before the response is sent. If the write fails the
+//! request fails closed (503 `STORAGE_UNAVAILABLE`): an action that answered
+//! success always has its row. Each row is also one JSON log line.
+//!
+//! Events are built only through `shared::audit::AuditEvent::builder`, which
+//! redacts secret-looking metadata and bounds the user agent.
+
+use crate::auth::scope::TenantScope;
+use crate::error::ApiError;
+use crate::pipeline::RequestContext;
+use crate::storage::records::AuditRecord;
+use crate::storage::AuditRepo;
+use crate::{client, random};
+use agentgate_shared::audit::{to_log_line, AuditAction, AuditEvent, Outcome};
+use agentgate_shared::ids::uuid_v7;
+use serde_json::Value;
+use worker::Request;
+
+/// The audit trail of one request: where rows go and what every row of this
+/// request shares (tenant, client IP, user agent).
+pub struct AuditTrail<'s, S: AuditRepo> {
+    store: &'s S,
+    tenant: TenantScope,
+    ip: String,
+    user_agent: Option<String>,
+}
+
+impl<'s, S: AuditRepo> AuditTrail<'s, S> {
+    pub fn new(store: &'s S, cx: &RequestContext<'_>, req: &Request) -> Self {
+        Self {
+            store,
+            tenant: crate::auth::tenant(cx.config),
+            ip: client::ip(req),
+            user_agent: client::user_agent(req),
+        }
+    }
+
+    /// Writes one row (and its log line). `actor` is the acting identity,
+    /// when one is known.
+    pub async fn record(
+        &self,
+        action: AuditAction,
+        outcome: Outcome,
+        actor: Option<&str>,
+        metadata: &[(&str, Value)],
+    ) -> Result<(), ApiError> {
+        let now_ms = worker::Date::now().as_millis();
+        let mut builder = AuditEvent::builder(
+            uuid_v7(now_ms, random::bytes::<10>()?),
+            now_ms,
+            self.tenant.server_id(),
+            action,
+            outcome,
+        )
+        .ip(self.ip.clone());
+        if let Some(actor) = actor {
+            builder = builder.actor(actor);
+        }
+        if let Some(ua) = &self.user_agent {
+            builder = builder.user_agent(ua.clone());
+        }
+        for (key, value) in metadata {
+            builder = builder.meta(*key, value.clone());
+        }
+        let event = builder.build();
+        let record = AuditRecord {
+            id: event.id().to_owned(),
+            ts: event.ts() as i64,
+            actor_identity_id: event.actor_identity_id().map(str::to_owned),
+            ip: event.ip().map(str::to_owned),
+            user_agent: event.user_agent().map(str::to_owned),
+            action: event.action().to_owned(),
+            outcome: event.outcome().as_str().to_owned(),
+            metadata: event.metadata_json(),
+        };
+        self.store.insert_audit(&self.tenant, &record).await?;
+        worker::console_log!("{}", to_log_line(&event));
+        Ok(())
+    }
+}
+
+/// The audit action the route table names for this route.
+pub fn route_action(cx: &RequestContext<'_>) -> Result<AuditAction, ApiError> {
+    cx.route
+        .audit
+        .and_then(AuditAction::from_base)
+        .ok_or_else(|| ApiError::internal("route has no audit action"))
+}

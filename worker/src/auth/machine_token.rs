@@ -1,0 +1,64 @@
+//! Bearer machine tokens (SPEC §3 item 3): `agm_` + 32 random bytes, only
+//! their SHA-256 stored, 90 days absolute (never sliding), holding exactly
+//! the scopes the owner gave them.
+
+use super::scope::EntityScope;
+use super::{tenant, Caller, CredentialKind};
+use crate::error::ApiError;
+use crate::storage::records::MachineTokenRecord;
+use crate::storage::{self, MachineTokenRepo};
+use agentgate_shared::config::Config;
+use agentgate_shared::ratelimit::Tier;
+use agentgate_shared::routes::Permission;
+use agentgate_shared::session::{permissions_for, token_hash, IdentityKind};
+use agentgate_shared::ErrorCode;
+use worker::Env;
+
+fn invalid(detail: &str) -> ApiError {
+    ApiError::new(ErrorCode::InvalidToken).with_detail(detail.to_owned())
+}
+
+pub async fn authenticate(
+    token: &str,
+    env: &Env,
+    config: &Config,
+    now: u64,
+) -> Result<Caller, ApiError> {
+    let record = storage::open(env)?
+        .machine_token_by_hash(&tenant(config), &token_hash(token))
+        .await?
+        .ok_or_else(|| invalid("unknown machine token"))?;
+    if record.revoked_at.is_some() {
+        return Err(invalid("machine token revoked"));
+    }
+    if now as i64 >= record.expires_at {
+        return Err(invalid("machine token expired"));
+    }
+    let scopes = stored_scopes(&record)?;
+    Ok(Caller {
+        scope: EntityScope::new(tenant(config), record.id.clone()),
+        entity_id: record.id,
+        credential: CredentialKind::MachineToken,
+        identity_kind: IdentityKind::Machine,
+        identity_id: None,
+        issuer: None,
+        permissions: permissions_for(IdentityKind::Machine, false, &scopes),
+        expires_at: u64::try_from(record.expires_at).ok(),
+        session_hash: None,
+        ticket_channel: record.channel_id,
+        tier: Tier::Standard,
+    })
+}
+
+/// The permissions stored with a token (a JSON array of their names).
+pub fn stored_scopes(record: &MachineTokenRecord) -> Result<Vec<Permission>, ApiError> {
+    let names: Vec<String> = serde_json::from_str(&record.scopes)
+        .map_err(|e| ApiError::internal(format!("stored machine token scopes: {e}")))?;
+    names
+        .iter()
+        .map(|n| {
+            Permission::parse(n)
+                .ok_or_else(|| ApiError::internal(format!("stored machine token scope `{n}`")))
+        })
+        .collect()
+}

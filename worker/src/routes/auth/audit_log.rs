@@ -1,0 +1,41 @@
+//! `GET /api/auth/audit?before=&limit=` (SPEC §10): the tenant's audit log,
+//! newest first, for the owner. `before` is a row's `ts` (unix ms).
+
+use super::owner;
+use crate::error::ApiError;
+use crate::pipeline::RequestContext;
+use crate::storage::{self, AuditRepo};
+use crate::{response, routes::page_params};
+use serde_json::json;
+use worker::{Request, Response};
+
+pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = owner(cx)?;
+    let (before, limit) = page_params(&req, 50)?;
+    let rows = storage::open(cx.env)?
+        .audit_page(caller.scope.tenant(), before.map(|b| b as i64), limit)
+        .await?;
+    let next = (rows.len() as u32 == limit)
+        .then(|| rows.last().map(|r| r.ts))
+        .flatten();
+    let items: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "ts": r.ts,
+                "actorIdentityId": r.actor_identity_id,
+                "ip": r.ip,
+                "userAgent": r.user_agent,
+                "action": r.action,
+                "outcome": r.outcome,
+                "metadata": serde_json::from_str::<serde_json::Value>(&r.metadata)
+                    .unwrap_or_else(|_| json!({})),
+            })
+        })
+        .collect();
+    Ok(response::json(
+        200,
+        &json!({ "events": items, "nextBefore": next }),
+    ))
+}

@@ -1,0 +1,193 @@
+//! Machine tokens (SPEC §3 item 3), managed by the owner: create (the secret
+//! is shown once), list (no secrets), rotate (a new secret, same id, scopes
+//! and expiry) and revoke. Stored as SHA-256 only; 90 days absolute.
+
+use super::owner;
+use crate::audit::{route_action, AuditTrail};
+use crate::auth::machine_token_scopes;
+use crate::auth::now_secs;
+use crate::error::ApiError;
+use crate::pipeline::RequestContext;
+use crate::storage::records::MachineTokenRecord;
+use crate::storage::{self, MachineTokenRepo};
+use crate::{body, random, response};
+use agentgate_shared::audit::Outcome;
+use agentgate_shared::ids::uuid_v7;
+use agentgate_shared::routes::Permission;
+use agentgate_shared::session::{machine_token_from_random, MACHINE_LIFETIME_SECS};
+use agentgate_shared::ErrorCode;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Request, Response};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    channel_id: Option<String>,
+}
+
+/// Scopes a machine token may carry: any permission but `admin:*`.
+fn parse_scopes(names: &[String]) -> Result<Vec<Permission>, ApiError> {
+    if names.is_empty() || names.len() > Permission::ALL.len() {
+        return Err(ApiError::bad_request(
+            "Invalid field `scopes`: at least one permission",
+        ));
+    }
+    let mut scopes = Vec::new();
+    for name in names {
+        match Permission::parse(name) {
+            Some(Permission::Admin) | None => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid field `scopes`: `{name}` is not a grantable permission"
+                )))
+            }
+            Some(p) if !scopes.contains(&p) => scopes.push(p),
+            Some(_) => {}
+        }
+    }
+    Ok(scopes)
+}
+
+fn token_json(t: &MachineTokenRecord) -> Result<serde_json::Value, ApiError> {
+    let scopes: Vec<&str> = machine_token_scopes(t)?
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    Ok(json!({
+        "id": t.id,
+        "name": t.name,
+        "scopes": scopes,
+        "channelId": t.channel_id,
+        "createdAt": t.created_at,
+        "expiresAt": t.expires_at,
+        "revokedAt": t.revoked_at,
+    }))
+}
+
+/// `POST /api/auth/machine-tokens`.
+pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = owner(cx)?;
+    let input: CreateBody = body::json(&mut req).await?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "Invalid field `name`: 1 to 100 characters",
+        ));
+    }
+    let scopes = parse_scopes(&input.scopes)?;
+    if input
+        .channel_id
+        .as_deref()
+        .is_some_and(|c| c.is_empty() || c.len() > 128)
+    {
+        return Err(ApiError::bad_request("Invalid field `channelId`"));
+    }
+    let now_ms = worker::Date::now().as_millis();
+    let now = (now_ms / 1000) as i64;
+    let token = machine_token_from_random(random::bytes::<32>()?);
+    let names: Vec<&str> = scopes.iter().map(|p| p.as_str()).collect();
+    let record = MachineTokenRecord {
+        id: uuid_v7(now_ms, random::bytes::<10>()?),
+        owner_entity_id: caller.entity_id.clone(),
+        name: name.to_owned(),
+        token_hash: token.storage_hash(),
+        scopes: serde_json::to_string(&names).map_err(|e| ApiError::internal(e.to_string()))?,
+        channel_id: input.channel_id,
+        created_at: now,
+        expires_at: now + MACHINE_LIFETIME_SECS as i64,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let store = storage::open(cx.env)?;
+    store.insert_machine_token(&caller.scope, &record).await?;
+    AuditTrail::new(&store, cx, &req)
+        .record(
+            route_action(cx)?,
+            Outcome::Success,
+            caller.identity_id.as_deref(),
+            &[("tokenId", json!(record.id)), ("scopes", json!(names))],
+        )
+        .await?;
+    let mut body = token_json(&record)?;
+    body["token"] = json!(token.expose());
+    Ok(response::json(201, &body))
+}
+
+/// `GET /api/auth/machine-tokens`: the owner's tokens, without secrets.
+pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = owner(cx)?;
+    let tokens = storage::open(cx.env)?.machine_tokens(&caller.scope).await?;
+    let items = tokens
+        .iter()
+        .map(token_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(response::json(200, &json!({ "machineTokens": items })))
+}
+
+fn path_token<'a>(cx: &'a RequestContext<'_>) -> Result<&'a str, ApiError> {
+    cx.params
+        .get("tokenId")
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// `POST /api/auth/machine-tokens/:tokenId/rotate`: the old secret stops
+/// working at once.
+pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = owner(cx)?;
+    let id = path_token(cx)?;
+    let token = machine_token_from_random(random::bytes::<32>()?);
+    let store = storage::open(cx.env)?;
+    let rotated = store
+        .rotate_machine_token(&caller.scope, id, &token.storage_hash(), now_secs() as i64)
+        .await?;
+    let outcome = if rotated {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    AuditTrail::new(&store, cx, &req)
+        .record(
+            route_action(cx)?,
+            outcome,
+            caller.identity_id.as_deref(),
+            &[("tokenId", json!(id))],
+        )
+        .await?;
+    if !rotated {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(response::json(
+        200,
+        &json!({ "id": id, "token": token.expose() }),
+    ))
+}
+
+/// `DELETE /api/auth/machine-tokens/:tokenId`.
+pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = owner(cx)?;
+    let id = path_token(cx)?;
+    let store = storage::open(cx.env)?;
+    let revoked = store
+        .revoke_machine_token(&caller.scope, id, now_secs() as i64)
+        .await?;
+    let outcome = if revoked {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    AuditTrail::new(&store, cx, &req)
+        .record(
+            route_action(cx)?,
+            outcome,
+            caller.identity_id.as_deref(),
+            &[("tokenId", json!(id))],
+        )
+        .await?;
+    if !revoked {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(response::json(200, &json!({ "revoked": id })))
+}

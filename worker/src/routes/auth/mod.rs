@@ -1,0 +1,166 @@
+//! `/api/auth/*` handlers, one module per concern: first run, password login
+//! and registration, sessions, machine tokens, the audit log. What they share
+//! (the caller, the identity's JSON, starting a session) lives here.
+
+mod audit_log;
+mod machine_tokens;
+mod password;
+mod password_login;
+mod sessions;
+mod setup;
+
+pub use audit_log::list as audit_list;
+pub use machine_tokens::{
+    create as machine_token_create, list as machine_token_list, revoke as machine_token_revoke,
+    rotate as machine_token_rotate,
+};
+pub use password::change as password_change;
+pub use password_login::{login, logout, register};
+pub use sessions::{
+    list as sessions_list, revoke as session_revoke, revoke_all as sessions_revoke_all,
+};
+pub use setup::setup;
+
+use crate::auth::session_issue::{self, NewSession};
+use crate::auth::{now_secs, Caller};
+use crate::error::ApiError;
+use crate::pipeline::RequestContext;
+use crate::storage::records::IdentityRecord;
+use crate::storage::{self, IdentityRepo, SessionRepo};
+use crate::{client, response};
+use agentgate_shared::session::SessionKind;
+use agentgate_shared::ErrorCode;
+use serde_json::json;
+use worker::{Request, Response};
+
+/// The authenticated caller (the pipeline guarantees one on non-public routes).
+pub(crate) fn caller<'a>(cx: &'a RequestContext<'_>) -> Result<&'a Caller, ApiError> {
+    cx.caller
+        .as_ref()
+        .ok_or_else(|| ErrorCode::AuthRequired.into())
+}
+
+/// Owner-only routes (machine tokens, the audit log): `admin:*` is not enough.
+pub(crate) fn owner<'a>(cx: &'a RequestContext<'_>) -> Result<&'a Caller, ApiError> {
+    let caller = caller(cx)?;
+    if !caller.is_owner() {
+        return Err(ApiError::new(ErrorCode::InsufficientPermissions)
+            .with_message("Only the owner may do this"));
+    }
+    Ok(caller)
+}
+
+fn identity_json(identity: &IdentityRecord) -> serde_json::Value {
+    json!({
+        "id": identity.id,
+        "kind": identity.kind,
+        "displayName": identity.display_name,
+        "email": identity.email,
+    })
+}
+
+/// Normalises an email for storage and lookup (SPEC §2: unique per server,
+/// case-folded).
+pub(crate) fn fold_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::bad_request("Invalid field `email`"))
+    }
+}
+
+/// Starts a browser session for `identity` and answers `status` with the
+/// identity, the CSRF token and the cookies (login, setup, registration).
+pub(crate) async fn session_response(
+    store: &(impl SessionRepo + IdentityRepo),
+    req: &Request,
+    cx: &RequestContext<'_>,
+    identity: &IdentityRecord,
+    remember_device: bool,
+    status: u16,
+) -> Result<Response, ApiError> {
+    let now = now_secs();
+    let scope = crate::auth::verified_identity_scope(cx.config, &identity.id);
+    let ip = client::ip(req);
+    let user_agent = client::user_agent(req);
+    let session = session_issue::issue(
+        store,
+        NewSession {
+            scope: &scope,
+            identity_id: &identity.id,
+            kind: SessionKind::Browser,
+            remember_device,
+            now,
+            ip: &ip,
+            user_agent: user_agent.as_deref(),
+        },
+    )
+    .await?;
+    let mut resp = response::json(
+        status,
+        &json!({
+            "identity": identity_json(identity),
+            "csrfToken": session.csrf_token(),
+            "expiresAt": session.times.expires_at,
+            "absoluteExpiresAt": session.times.absolute_expires_at,
+        }),
+    );
+    session_issue::set_cookies(&mut resp, &session, req, cx.config, now)?;
+    Ok(resp)
+}
+
+/// `GET /api/auth/me`: who the gateway thinks the caller is.
+pub async fn me(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let permissions: Vec<&str> = caller.permissions.iter().map(|p| p.as_str()).collect();
+    let identity = match &caller.identity_id {
+        Some(_) => storage::open(cx.env)?.identity(&caller.scope).await?,
+        None => None,
+    };
+    Ok(response::json(
+        200,
+        &json!({
+            "entityId": caller.entity_id,
+            "identityKind": caller.identity_kind.as_str(),
+            "credential": caller.credential.as_str(),
+            "issuer": caller.issuer,
+            "permissions": permissions,
+            "tier": caller.tier.as_str(),
+            "expiresAt": caller.expires_at,
+            "channelId": caller.ticket_channel,
+            "identity": identity.as_ref().map(identity_json),
+        }),
+    ))
+}
+
+/// `GET /api/auth/status`: what a client needs to show the right screen —
+/// whether first-run setup is pending and which login methods exist. No
+/// secrets, no identities.
+pub async fn status(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let owner_exists = storage::open(cx.env)?
+        .owner_exists(&crate::auth::tenant(cx.config))
+        .await?;
+    let cloud = cx.config.cloud.as_ref();
+    let mut methods = vec!["password"];
+    if cx.config.jwt.jwks_uri.is_some() || cx.config.jwt.secret.is_some() {
+        methods.push("jwt");
+    }
+    if cloud.is_some() {
+        methods.push("bootstrap");
+    }
+    Ok(response::json(
+        200,
+        &json!({
+            "setupRequired": !owner_exists,
+            "cloudProvisioned": cloud.is_some_and(|c| c.provisioned),
+            "registrationOpen": cx.config.allow_registration,
+            "loginMethods": methods,
+        }),
+    ))
+}

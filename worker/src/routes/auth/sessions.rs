@@ -1,0 +1,139 @@
+//! The caller's sessions (SPEC §4): list them (current marked), revoke one,
+//! revoke all. Sessions are named by a public id derived from their stored
+//! hash, never by the cookie or the hash itself. Revocation is immediate for
+//! HTTP and closes the session's sockets with 4001.
+
+use super::caller;
+use crate::audit::{route_action, AuditTrail};
+use crate::auth::{now_secs, query_param, session_issue};
+use crate::error::ApiError;
+use crate::pipeline::RequestContext;
+use crate::storage::{self, SessionRepo};
+use crate::{response, revocation};
+use agentgate_shared::audit::Outcome;
+use agentgate_shared::session::public_session_id;
+use agentgate_shared::ErrorCode;
+use serde_json::json;
+use worker::{Request, Response};
+
+/// `GET /api/auth/sessions`.
+pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let current = caller.session_hash.as_deref();
+    let now = now_secs() as i64;
+    let sessions = storage::open(cx.env)?.sessions(&caller.scope).await?;
+    let items: Vec<_> = sessions
+        .iter()
+        .filter(|s| s.expires_at > now)
+        .map(|s| {
+            json!({
+                "id": public_session_id(&s.id_hash),
+                "current": Some(s.id_hash.as_str()) == current,
+                "kind": s.kind,
+                "createdAt": s.created_at,
+                "lastSeenAt": s.last_seen_at,
+                "expiresAt": s.expires_at,
+                "ip": s.ip,
+                "userAgent": s.user_agent,
+            })
+        })
+        .collect();
+    Ok(response::json(200, &json!({ "sessions": items })))
+}
+
+/// `POST /api/auth/sessions/:sessionId/revoke`: one of the caller's own
+/// sessions; anyone else's is 404.
+pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let wanted = cx.params.get("sessionId").ok_or(ErrorCode::NotFound)?;
+    let store = storage::open(cx.env)?;
+    let trail = AuditTrail::new(&store, cx, &req);
+    let action = route_action(cx)?;
+    let actor = caller.identity_id.as_deref();
+    let target = store
+        .sessions(&caller.scope)
+        .await?
+        .into_iter()
+        .find(|s| public_session_id(&s.id_hash) == wanted);
+    let revoked = match &target {
+        Some(s) => {
+            store
+                .revoke_session(&caller.scope, &s.id_hash, now_secs() as i64)
+                .await?
+        }
+        None => false,
+    };
+    let Some(target) = target.filter(|_| revoked) else {
+        trail
+            .record(
+                action,
+                Outcome::Failure,
+                actor,
+                &[("reason", json!("not_found"))],
+            )
+            .await?;
+        return Err(ErrorCode::NotFound.into());
+    };
+    trail
+        .record(
+            action,
+            Outcome::Success,
+            actor,
+            &[("session", json!(wanted))],
+        )
+        .await?;
+    revocation::close_sockets(
+        cx.env,
+        &store,
+        &caller.scope,
+        std::slice::from_ref(&target.id_hash),
+    )
+    .await;
+    let current = caller.session_hash.as_deref() == Some(target.id_hash.as_str());
+    let mut resp = response::json(200, &json!({ "revoked": wanted, "current": current }));
+    if current {
+        session_issue::clear_cookies(&mut resp, &req, cx.config)?;
+    }
+    Ok(resp)
+}
+
+/// `DELETE /api/auth/sessions/all`: every session but the current one, or
+/// all of them with `?includeCurrent=true`.
+pub async fn revoke_all(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = caller(cx)?;
+    let include_current = match query_param(&req, "includeCurrent").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "Invalid query `includeCurrent`: true or false",
+            ))
+        }
+    };
+    let keep = if include_current {
+        None
+    } else {
+        caller.session_hash.as_deref()
+    };
+    let store = storage::open(cx.env)?;
+    let revoked = store
+        .revoke_sessions_except(&caller.scope, keep, now_secs() as i64)
+        .await?;
+    AuditTrail::new(&store, cx, &req)
+        .record(
+            route_action(cx)?,
+            Outcome::Success,
+            caller.identity_id.as_deref(),
+            &[
+                ("count", json!(revoked.len())),
+                ("includeCurrent", json!(include_current)),
+            ],
+        )
+        .await?;
+    revocation::close_sockets(cx.env, &store, &caller.scope, &revoked).await;
+    let mut resp = response::json(200, &json!({ "revoked": revoked.len() }));
+    if include_current {
+        session_issue::clear_cookies(&mut resp, &req, cx.config)?;
+    }
+    Ok(resp)
+}
