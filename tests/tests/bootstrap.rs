@@ -151,6 +151,27 @@ async fn a_valid_token_is_exchanged_exactly_once() {
         }
         assert_eq!(won, 1, "round {round}: exactly one exchange wins");
     }
+
+    // Every exchange has its audit row: 4 successes, 1 + 3 × 3 replays.
+    let rows = audit_rows(&gw);
+    let count = |outcome: &str, needle: &str| {
+        rows.iter()
+            .filter(|r| r["outcome"] == outcome && r["metadata"].as_str().unwrap().contains(needle))
+            .count()
+    };
+    assert_eq!(count("success", &jti), 1, "{rows:?}");
+    assert_eq!(count("success", "jti-race"), 3, "{rows:?}");
+    assert_eq!(count("failure", "BOOTSTRAP_REPLAYED"), 10, "{rows:?}");
+}
+
+/// The audit rows of bootstrap exchanges.
+fn audit_rows(gw: &Gateway) -> Vec<Value> {
+    let rows = gw.d1_query(
+        "SELECT action, outcome, metadata FROM audit_events \
+         WHERE action LIKE 'auth.bootstrap.exchange%'",
+    );
+    assert!(!rows.is_empty());
+    rows
 }
 
 #[tokio::test]
@@ -256,6 +277,17 @@ async fn each_defect_is_refused_with_its_own_reason() {
     assert_eq!(exchange(&gw, &refused).await.status(), 401);
     let good = key.sign(&claims(&idp, &jti), &json!({}));
     assert_eq!(exchange(&gw, &good).await.status(), 201);
+
+    // Each refusal's audit row names its reason.
+    let rows = audit_rows(&gw);
+    for (name, _, reason) in &cases {
+        assert!(
+            rows.iter()
+                .any(|r| r["outcome"] == "failure"
+                    && r["metadata"].as_str().unwrap().contains(reason)),
+            "{name}: no audit row with {reason}: {rows:?}"
+        );
+    }
 
     // A body without a token is a 400 naming the field.
     let resp = client()

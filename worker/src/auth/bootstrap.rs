@@ -96,6 +96,17 @@ async fn check(
     verify_bootstrap_token_async(token, &jwks.keys(), policy, &WorkerVerifier, now, revoked).await
 }
 
+/// The reason code of an error from [`verify`], for audit metadata: the
+/// refusal's own code (e.g. `BOOTSTRAP_REPLAYED`, which [`refused`] puts at
+/// the start of the detail), otherwise the client code.
+pub fn refusal_reason(e: &ApiError) -> &str {
+    e.detail()
+        .and_then(|d| d.split_once(": "))
+        .map(|(code, _)| code)
+        .filter(|code| code.starts_with("BOOTSTRAP_"))
+        .unwrap_or(e.code.as_str())
+}
+
 /// The error answer for a refusal: its client code (401 `INVALID_TOKEN`, or
 /// 503 `BOOTSTRAP_UNAVAILABLE`) with the reason code in the detail.
 fn refused(e: BootstrapError) -> ApiError {
