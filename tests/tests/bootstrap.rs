@@ -114,7 +114,7 @@ async fn a_valid_token_is_exchanged_exactly_once() {
     assert_eq!(body["jti"], jti.as_str());
     let exp = claims(&idp, &jti)["exp"].as_u64().unwrap();
     assert!(
-        body["expiresAt"]
+        body["tokenExpiresAt"]
             .as_u64()
             .is_some_and(|e| e.abs_diff(exp) <= 5),
         "{body}"
@@ -125,7 +125,10 @@ async fn a_valid_token_is_exchanged_exactly_once() {
         "SELECT expires_at FROM bootstrap_jti_seen WHERE jti = '{jti}'"
     ));
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0]["expires_at"], body["expiresAt"]);
+    assert_eq!(rows[0]["expires_at"], body["tokenExpiresAt"]);
+    // The exchange's session is the 15-minute bootstrap kind.
+    let session_expiry = body["expiresAt"].as_u64().unwrap();
+    assert!(session_expiry.abs_diff(now() + 15 * 60) <= 5, "{body}");
 
     // A second use is refused with its own reason.
     expect_refused(
@@ -401,4 +404,86 @@ async fn without_a_cloud_issuer_there_is_nothing_to_exchange() {
             .is_some_and(|d| d.contains("ELIZA_CLOUD_ISSUER")),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn the_exchanged_session_completes_cloud_setup_exactly_once() {
+    use agentgate_e2e::session::{BrowserSession, STRONG_PASSWORD};
+    use reqwest::Method;
+
+    let idp = TestIdp::start().await;
+    publish(&idp);
+    let gw = gateway(&idp).await;
+    let key = cloud_key();
+    let owner = json!({"email": "owner@cloud.test", "password": STRONG_PASSWORD, "displayName": "Cloud Owner"});
+
+    // Cloud-provisioned: no setup without a bootstrap token.
+    let resp = client()
+        .post(gw.url("/api/auth/setup"))
+        .json(&owner)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 401, "AUTH_REQUIRED").await;
+
+    let resp = exchange(
+        &gw,
+        &key.sign(&claims(&idp, &fresh_jti("setup")), &json!({})),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let bootstrap = BrowserSession::from_response(&resp);
+    // A bootstrap session finishes setup and nothing else.
+    expect_error(bootstrap.me(&gw).await, 403, "INSUFFICIENT_PERMISSIONS").await;
+    let resp = bootstrap
+        .request(Method::POST, &gw.url("/api/auth/setup"))
+        .json(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let session = BrowserSession::from_response(&resp);
+    let me = json(session.me(&gw).await).await;
+    assert_eq!(me["identityKind"], "owner", "{me}");
+    assert_eq!(me["credential"], "session");
+    // Single use: the bootstrap session is gone.
+    let again = bootstrap
+        .request(Method::POST, &gw.url("/api/auth/setup"))
+        .json(&owner)
+        .send()
+        .await
+        .unwrap();
+    expect_error(again, 401, "INVALID_TOKEN").await;
+    // And setup is done for good: a new token changes nothing.
+    let mut late = owner.clone();
+    late["bootstrapToken"] = json!(key.sign(&claims(&idp, &fresh_jti("late")), &json!({})));
+    let resp = client()
+        .post(gw.url("/api/auth/setup"))
+        .json(&late)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 409, "CONFLICT").await;
+    drop(gw);
+
+    // The token can also come with the setup request itself.
+    let gw = gateway(&idp).await;
+    let mut direct = owner.clone();
+    direct["bootstrapToken"] = json!(key.sign(&claims(&idp, &fresh_jti("direct")), &json!({})));
+    let resp = client()
+        .post(gw.url("/api/auth/setup"))
+        .json(&direct)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = client()
+        .post(gw.url("/api/auth/setup"))
+        .json(&direct)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 409, "CONFLICT").await;
+    let linked = gw.d1_query("SELECT cloud_user_id FROM identities WHERE kind = 'owner'");
+    assert!(linked[0]["cloud_user_id"].is_string(), "{linked:?}");
 }

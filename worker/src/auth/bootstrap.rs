@@ -41,6 +41,20 @@ pub struct VerifiedBootstrap {
     pub claims: BootstrapClaims,
 }
 
+impl VerifiedBootstrap {
+    /// The cloud user the token speaks for, as an entity id (SPEC §2): the
+    /// `sub` when present, else the container itself.
+    pub fn entity_id(&self) -> String {
+        match &self.claims.sub {
+            Some(sub) if !sub.is_empty() => agentgate_shared::entity_id::eliza_uuid(sub),
+            _ => agentgate_shared::entity_id::eliza_uuid(&format!(
+                "cloud-container:{}",
+                self.claims.container_id
+            )),
+        }
+    }
+}
+
 /// Verifies `token` as a bootstrap token of this container and claims its
 /// `jti` (see the module docs).
 pub async fn verify(

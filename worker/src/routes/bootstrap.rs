@@ -5,12 +5,16 @@
 
 use crate::audit::{route_action, AuditTrail};
 use crate::auth::bootstrap::{self, VerifiedBootstrap};
-use crate::body;
+use crate::auth::now_secs;
+use crate::auth::session_issue::{self, NewSession};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::response;
 use crate::storage::pg::open_configured;
+use crate::storage::SessionRepo;
+use crate::{body, client};
 use agentgate_shared::audit::Outcome;
+use agentgate_shared::session::SessionKind;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Request, Response};
@@ -46,7 +50,7 @@ pub async fn exchange(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
             ],
         )
         .await?;
-    Ok(exchanged(&verified))
+    exchanged(&store, &req, cx, &verified).await
 }
 
 async fn verify(req: &mut Request, cx: &RequestContext<'_>) -> Result<VerifiedBootstrap, ApiError> {
@@ -54,15 +58,44 @@ async fn verify(req: &mut Request, cx: &RequestContext<'_>) -> Result<VerifiedBo
     bootstrap::verify(&request.token, cx.env, cx.config).await
 }
 
-/// The answer to a successful exchange.
-fn exchanged(verified: &VerifiedBootstrap) -> Response {
+/// The answer to a successful exchange: a 15-minute, single-use bootstrap
+/// session (SPEC §4, §6) whose only use is finishing first-run setup.
+async fn exchanged(
+    store: &impl SessionRepo,
+    req: &Request,
+    cx: &RequestContext<'_>,
+    verified: &VerifiedBootstrap,
+) -> Result<Response, ApiError> {
     let claims = &verified.claims;
-    response::json(
+    let entity_id = verified.entity_id();
+    let scope = crate::auth::verified_identity_scope(cx.config, &entity_id);
+    let now = now_secs();
+    let ip = client::ip(req);
+    let user_agent = client::user_agent(req);
+    let session = session_issue::issue(
+        store,
+        NewSession {
+            scope: &scope,
+            identity_id: &entity_id,
+            kind: SessionKind::Bootstrap,
+            remember_device: false,
+            now,
+            ip: &ip,
+            user_agent: user_agent.as_deref(),
+        },
+    )
+    .await?;
+    let mut resp = response::json(
         201,
         &json!({
             "containerId": claims.container_id,
             "jti": claims.jti,
-            "expiresAt": claims.exp,
+            "tokenExpiresAt": claims.exp,
+            "entityId": entity_id,
+            "csrfToken": session.csrf_token(),
+            "expiresAt": session.times.expires_at,
         }),
-    )
+    );
+    session_issue::set_cookies(&mut resp, &session, req, cx.config, now)?;
+    Ok(resp)
 }

@@ -107,6 +107,9 @@ pub(super) struct NewIdentityBody {
     pub display_name: String,
     #[serde(default)]
     pub remember_device: bool,
+    /// First-run setup of a cloud-provisioned deployment only.
+    #[serde(default)]
+    pub bootstrap_token: Option<String>,
 }
 
 /// Checks the policy, hashes the password and builds a new identity row of
@@ -169,6 +172,11 @@ pub async fn register(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
         return Err(ErrorCode::NotFound.into());
     }
     let input: NewIdentityBody = body::json(&mut req).await?;
+    if input.bootstrap_token.is_some() {
+        return Err(ApiError::bad_request(
+            "Invalid field `bootstrapToken`: only first-run setup takes one",
+        ));
+    }
     let store = storage::open(cx.env)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;

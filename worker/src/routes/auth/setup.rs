@@ -1,12 +1,13 @@
 //! First run (SPEC §5): `POST /api/auth/setup` creates the owner with a
-//! password and signs them in. In cloud-provisioned mode it needs the
-//! bootstrap session a verified bootstrap token was exchanged for (SPEC §6),
-//! which it consumes. Once an owner exists it answers 409; two concurrent
+//! password and signs them in. In cloud-provisioned mode it needs a
+//! verified bootstrap token (SPEC §6): in the request, or as the bootstrap
+//! session it was exchanged for, which setup consumes. Once an owner exists it answers 409; two concurrent
 //! setups cannot both win (one owner per tenant is a unique index).
 
 use super::password_login::{new_identity, NewIdentityBody};
 use super::session_response;
 use crate::audit::{route_action, AuditTrail};
+use crate::auth::bootstrap as auth_bootstrap;
 use crate::auth::{now_secs, tenant, CredentialKind};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
@@ -33,22 +34,45 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
             .await?;
         return Err(already_done());
     }
+    let input: NewIdentityBody = body::json(&mut req).await?;
     let cloud_provisioned = cx.config.cloud.as_ref().is_some_and(|c| c.provisioned);
     let bootstrap = cx
         .caller
         .as_ref()
         .filter(|c| c.credential == CredentialKind::BootstrapSession);
-    if cloud_provisioned && bootstrap.is_none() {
+    // Cloud-provisioned: the owner is the cloud user a bootstrap token speaks
+    // for, proven by the session it was exchanged for, or by the token itself
+    // in this request (verified and claimed here: single use either way).
+    let cloud_link = match (bootstrap, &input.bootstrap_token) {
+        (Some(b), _) => Some(b.entity_id.clone()),
+        (None, Some(token)) if cx.config.cloud.is_some() => {
+            match auth_bootstrap::verify(token, cx.env, cx.config).await {
+                Ok(verified) => Some(verified.entity_id()),
+                Err(e) => {
+                    let reason = auth_bootstrap::refusal_reason(&e).to_owned();
+                    trail
+                        .record(action, Outcome::Failure, None, &[("reason", json!(reason))])
+                        .await?;
+                    return Err(e);
+                }
+            }
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "Invalid field `bootstrapToken`: cloud bootstrap is not configured",
+            ))
+        }
+        (None, None) => None,
+    };
+    if cloud_provisioned && cloud_link.is_none() {
         trail
             .record(action, Outcome::Failure, None, &fail("bootstrap_required"))
             .await?;
         return Err(ApiError::new(ErrorCode::AuthRequired).with_message(
-            "This deployment is cloud-provisioned: exchange a bootstrap token first \
-             (POST /api/auth/bootstrap/exchange)",
+            "This deployment is cloud-provisioned: send `bootstrapToken`, or exchange it \
+             first (POST /api/auth/bootstrap/exchange)",
         ));
     }
-    let input: NewIdentityBody = body::json(&mut req).await?;
-    let cloud_link = bootstrap.map(|b| b.entity_id.clone());
     let owner = match new_identity(&input, IdentityKind::Owner, cloud_link, cx) {
         Ok(owner) => owner,
         Err(e) => {
