@@ -4,6 +4,9 @@
 //! worker's verifiers inside workerd, so the Wycheproof vectors run against
 //! the WebCrypto path exactly as they run natively against the pure-Rust one,
 //! and the benchmark can time both in the real runtime.
+//!
+//! `POST /__dev/storage/conformance` runs the storage conformance suite
+//! (`storage::conformance`) against the configured back end.
 
 use crate::body;
 use crate::crypto::webcrypto::{self, AsymmetricAlg, PublicJwk};
@@ -101,4 +104,19 @@ async fn webcrypto_verify(
     webcrypto::verify(alg, &key, msg, sig)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// `POST /__dev/storage/conformance`: every case's outcome; 200 even when
+/// cases fail (the caller asserts on `cases`), 503 if the store can't open.
+pub async fn storage_conformance(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let store = crate::storage::open(cx.env, cx.config)?;
+    let now = (worker::Date::now().as_millis() / 1000) as i64;
+    let cases = crate::storage::conformance::run(&store, cx.config, now).await?;
+    Ok(response::json(
+        200,
+        &json!({
+            "storage": format!("{:?}", cx.config.storage).to_lowercase(),
+            "cases": cases,
+        }),
+    ))
 }

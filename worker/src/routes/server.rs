@@ -16,7 +16,10 @@ pub fn ping(_cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 
 /// `GET /api/server/health`: 200 when storage answers, 503 otherwise.
 pub async fn health(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let d1 = crate::storage::d1_reachable(cx.env).await;
+    let d1 = match crate::storage::open(cx.env, cx.config) {
+        Ok(store) => store.reachable(cx.env).await,
+        Err(_) => false,
+    };
     let (status, state) = if d1 { (200, "ok") } else { (503, "degraded") };
     Ok(response::json(
         status,
