@@ -198,7 +198,7 @@ impl Fixture<'_> {
         Ok(ChannelRecord {
             id: new_id()?,
             name: "conformance".to_owned(),
-            channel_type: "group".to_owned(),
+            channel_type: "public".to_owned(),
             creator_entity_id: creator.to_owned(),
             dm_key: None,
             created_at,
@@ -715,7 +715,7 @@ impl Fixture<'_> {
         expect_eq(
             "read back",
             read.map(|c| (c.id, c.creator_entity_id, c.channel_type)),
-            Some((channel.id.clone(), alice.clone(), "group".to_owned())),
+            Some((channel.id.clone(), alice.clone(), "public".to_owned())),
         )?;
         let leaked = self
             .store
