@@ -52,3 +52,19 @@ async fn every_repository_behaviour_holds_on_postgres() {
     let cases = run_suite(Backend::Postgres).await;
     assert_all_passed(Backend::Postgres, &cases);
 }
+
+/// The suite writes rows: in production the route does not exist.
+#[tokio::test]
+async fn the_conformance_route_is_404_in_production() {
+    let gw = Gateway::builder()
+        .var("ENVIRONMENT", "production")
+        .storage(Backend::D1)
+        .start()
+        .await;
+    let resp = reqwest::Client::new()
+        .post(gw.url("/__dev/storage/conformance"))
+        .send()
+        .await
+        .expect("conformance request");
+    assert_eq!(resp.status(), 404);
+}

@@ -50,6 +50,7 @@ async fn a_stopped_database_means_503_then_recovery() {
     }
     let health = reqwest::get(gw.url("/api/server/health")).await.unwrap();
     assert_eq!(health.status(), 503);
+    assert_eq!(json(health).await["checks"]["postgres"], "unavailable");
     // What needs no storage still answers.
     let ping = reqwest::get(gw.url("/api/server/ping")).await.unwrap();
     assert_eq!(ping.status(), 200);
