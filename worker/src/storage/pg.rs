@@ -88,8 +88,8 @@ impl PgStore {
     }
 
     /// Runs `work` as one transaction with `settings` applied: commits
-    /// after success, rolls back after failure, and returns or closes the
-    /// connection (see [`Tx::finish`]). Every repository method is one call.
+    /// after success, rolls back after failure, then closes the connection
+    /// (see [`Tx::finish`]). Every repository method is one call.
     async fn transact<T>(
         &self,
         settings: Settings<'_>,
