@@ -49,6 +49,9 @@ pub struct PgBackend {
     pub proxy: NeverRefuseProxy,
     /// The worker role's URL through the proxy (what Hyperdrive connects to).
     pub url: String,
+    /// The same without the proxy (benchmarks: no extra hop, but a stopped
+    /// server would end `wrangler dev`).
+    pub direct_url: String,
 }
 
 impl PgBackend {
@@ -72,6 +75,7 @@ impl PgBackend {
             database,
             proxy,
             url,
+            direct_url: direct,
         }
     }
 

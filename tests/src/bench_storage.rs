@@ -2,9 +2,11 @@
 //! /api/auth/me` with a session from first-run setup) on D1 and on
 //! PostgreSQL through Hyperdrive, side by side in one run.
 //!
-//! Both gateways run at once under `wrangler dev` on this machine; the
-//! PostgreSQL one reaches a throwaway cluster through the harness's loopback
-//! proxy (as the e2e tests do). Requests are sequential, after a warm-up.
+//! Each gateway runs under `wrangler dev` on this machine (one after the
+//! other); PostgreSQL is a throwaway cluster reached through wrangler's local
+//! Hyperdrive emulation, once directly and once through the harness's
+//! loopback proxy as the e2e tests do. Requests are sequential, after a
+//! warm-up.
 
 use crate::backend::Backend;
 use crate::bench::{summary, time};
@@ -16,8 +18,21 @@ const REQUESTS: usize = 200;
 
 pub async fn run() {
     println!("storage: authenticated cookie request (GET /api/auth/me), {REQUESTS} requests each");
-    for backend in [Backend::D1, Backend::Postgres] {
-        let gw = Gateway::builder().storage(backend).start().await;
+    let runs = [
+        ("STORAGE=d1", Backend::D1, false),
+        ("STORAGE=postgres", Backend::Postgres, false),
+        (
+            "STORAGE=postgres (through the test proxy)",
+            Backend::Postgres,
+            true,
+        ),
+    ];
+    for (label, backend, proxied) in runs {
+        let mut builder = Gateway::builder().storage(backend);
+        if !proxied {
+            builder = builder.pg_without_proxy();
+        }
+        let gw = builder.start().await;
         let (owner, _) = setup_owner(&gw).await;
         for _ in 0..WARMUP {
             assert_eq!(owner.me(&gw).await.status(), 200, "warm-up");
@@ -28,9 +43,6 @@ pub async fn run() {
             assert_eq!(resp.status(), 200, "{backend:?}");
             samples.push(elapsed);
         }
-        println!(
-            "{}",
-            summary(&format!("  STORAGE={}", backend.var()), samples)
-        );
+        println!("{}", summary(&format!("  {label}"), samples));
     }
 }

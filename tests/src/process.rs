@@ -56,6 +56,7 @@ pub struct GatewayBuilder {
     /// `backend.rs`), and for PostgreSQL the cluster if not the shared one.
     backend: Backend,
     cluster: Option<Arc<PgCluster>>,
+    pg_without_proxy: bool,
 }
 
 impl Default for GatewayBuilder {
@@ -69,6 +70,7 @@ impl Default for GatewayBuilder {
             config: None,
             backend: Backend::from_env(),
             cluster: None,
+            pg_without_proxy: false,
         }
     }
 }
@@ -107,6 +109,13 @@ impl GatewayBuilder {
         self
     }
 
+    /// On PostgreSQL, connects straight to the cluster instead of through
+    /// the NeverRefuseProxy (benchmarks only: the server must stay up).
+    pub fn pg_without_proxy(mut self) -> Self {
+        self.pg_without_proxy = true;
+        self
+    }
+
     /// Starts `wrangler dev` with fresh state and waits until it answers.
     pub async fn start(mut self) -> Gateway {
         let pg = match self.backend {
@@ -118,7 +127,14 @@ impl GatewayBuilder {
         self.vars
             .entry("STORAGE".into())
             .or_insert_with(|| self.backend.var().into());
-        let hyperdrive_url = pg.as_ref().map(|pg| pg.url.clone());
+        let without_proxy = self.pg_without_proxy;
+        let hyperdrive_url = pg.as_ref().map(|pg| {
+            if without_proxy {
+                pg.direct_url.clone()
+            } else {
+                pg.url.clone()
+            }
+        });
         let mut gateway = tokio::task::spawn_blocking(move || {
             Gateway::start_blocking(self.vars, self.config, hyperdrive_url)
         })
