@@ -180,6 +180,7 @@ pub enum RouteId {
     DmChannel,
     WsTicket,
     DevCryptoVerify,
+    DevStorageConformance,
 }
 
 /// One row of the route table.
@@ -408,6 +409,9 @@ pub static ROUTES: &[RouteSpec] = &[
     // Runs signature vectors through the worker's verifiers (Wycheproof in
     // workerd, and the verify benchmark). Development only.
     route(DevCryptoVerify, Post, "/__dev/crypto/verify").development_only(),
+    // Runs the storage conformance suite against the configured back end
+    // inside workerd (tests/tests/storage_conformance.rs). Development only.
+    route(DevStorageConformance, Post, "/__dev/storage/conformance").development_only(),
 ];
 
 /// Path parameters captured by a pattern, in order.

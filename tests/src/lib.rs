@@ -8,6 +8,7 @@
 //! group kills it if the test process itself dies.
 #![forbid(unsafe_code)]
 
+pub mod backend;
 pub mod bench;
 pub mod http;
 pub mod idp;

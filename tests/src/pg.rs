@@ -93,15 +93,40 @@ impl PgCluster {
     /// Connects as the bootstrap superuser over the cluster's unix socket
     /// (bypasses RLS: for seeding and for checking what really changed).
     pub async fn superuser(&self) -> Client {
+        self.superuser_on("agentgate").await
+    }
+
+    /// [`PgCluster::superuser`] on another database of the cluster.
+    pub async fn superuser_on(&self, database: &str) -> Client {
         let mut config = tokio_postgres::Config::new();
         config
             .host_path(&self.socket_dir)
             .port(self.port)
             .user("postgres")
-            .dbname("agentgate");
+            .dbname(database);
         let (client, connection) = config.connect(NoTls).await.expect("connect as superuser");
         tokio::spawn(connection);
         client
+    }
+
+    /// A fresh database `name`, a copy of the migrated `agentgate` one
+    /// (schema, policies, grants): one gateway's own state in a shared
+    /// cluster. Returns the worker role's URL for it.
+    pub async fn create_database(&self, name: &str) -> String {
+        // Copies from one template must not overlap (the template may have
+        // no other session while it is copied).
+        static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one_at_a_time = CREATING.lock().await;
+        let su = self.superuser_on("postgres").await;
+        su.batch_execute(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE agentgate OWNER agentgate_owner"
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        self.app_url.replace(
+            &format!(":{}/agentgate", self.port),
+            &format!(":{}/{name}", self.port),
+        )
     }
 
     /// The cluster's directory (data, socket, logs).

@@ -1,12 +1,14 @@
 //! Starting and stopping `wrangler dev`.
 
+use crate::backend::{Backend, PgBackend, HYPERDRIVE_LOCAL_URL_VAR};
+use crate::pg::PgCluster;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The repository root (the workspace holding this crate).
@@ -50,6 +52,11 @@ pub struct GatewayBuilder {
     /// A wrangler config other than the repository's (e.g. a benchmark's
     /// baseline worker); such a worker gets no build and no migrations.
     config: Option<PathBuf>,
+    /// The storage back end (default: `AGENTGATE_E2E_STORAGE`, see
+    /// `backend.rs`), and for PostgreSQL the cluster if not the shared one.
+    backend: Backend,
+    cluster: Option<Arc<PgCluster>>,
+    pg_without_proxy: bool,
 }
 
 impl Default for GatewayBuilder {
@@ -58,7 +65,13 @@ impl Default for GatewayBuilder {
         vars.insert("ENVIRONMENT".into(), "development".into());
         vars.insert("SERVER_ID".into(), crate::TEST_SERVER_ID.into());
         vars.insert("ALLOWED_ORIGINS".into(), crate::ALLOWED_ORIGIN.into());
-        Self { vars, config: None }
+        Self {
+            vars,
+            config: None,
+            backend: Backend::from_env(),
+            cluster: None,
+            pg_without_proxy: false,
+        }
     }
 }
 
@@ -82,11 +95,53 @@ impl GatewayBuilder {
         self
     }
 
+    /// Runs on this storage back end instead of the harness default.
+    pub fn storage(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Runs on PostgreSQL in `cluster` (a fresh database in it), e.g. one the
+    /// test stops and restarts.
+    pub fn postgres_on(mut self, cluster: Arc<PgCluster>) -> Self {
+        self.backend = Backend::Postgres;
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// On PostgreSQL, connects straight to the cluster instead of through
+    /// the NeverRefuseProxy (benchmarks only: the server must stay up).
+    pub fn pg_without_proxy(mut self) -> Self {
+        self.pg_without_proxy = true;
+        self
+    }
+
     /// Starts `wrangler dev` with fresh state and waits until it answers.
-    pub async fn start(self) -> Gateway {
-        tokio::task::spawn_blocking(move || Gateway::start_blocking(self.vars, self.config))
-            .await
-            .expect("gateway start task")
+    pub async fn start(mut self) -> Gateway {
+        let pg = match self.backend {
+            Backend::Postgres if self.config.is_none() => {
+                Some(PgBackend::prepare(self.cluster.take()).await)
+            }
+            _ => None,
+        };
+        self.vars
+            .entry("STORAGE".into())
+            .or_insert_with(|| self.backend.var().into());
+        let without_proxy = self.pg_without_proxy;
+        let hyperdrive_url = pg.as_ref().map(|pg| {
+            if without_proxy {
+                pg.direct_url.clone()
+            } else {
+                pg.url.clone()
+            }
+        });
+        let mut gateway = tokio::task::spawn_blocking(move || {
+            Gateway::start_blocking(self.vars, self.config, hyperdrive_url)
+        })
+        .await
+        .expect("gateway start task");
+        gateway.pg = pg;
+        gateway
     }
 }
 
@@ -97,6 +152,9 @@ pub struct Gateway {
     state: tempfile::TempDir,
     child: Child,
     pgid: u32,
+    /// The gateway's PostgreSQL, when it runs on it (dropped after the
+    /// process is killed).
+    pg: Option<PgBackend>,
 }
 
 impl Gateway {
@@ -109,7 +167,11 @@ impl Gateway {
         Self::builder().start().await
     }
 
-    fn start_blocking(vars: BTreeMap<String, String>, config: Option<PathBuf>) -> Gateway {
+    fn start_blocking(
+        vars: BTreeMap<String, String>,
+        config: Option<PathBuf>,
+        hyperdrive_url: Option<String>,
+    ) -> Gateway {
         if config.is_none() {
             ensure_built();
         }
@@ -176,6 +238,7 @@ cat >/dev/null
             .current_dir(&root)
             .envs(quiet_env())
             .env("AGENTGATE_SKIP_BUILD", "1")
+            .envs(hyperdrive_url.map(|url| (HYPERDRIVE_LOCAL_URL_VAR, url)))
             .stdin(Stdio::piped())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
@@ -188,6 +251,7 @@ cat >/dev/null
             state,
             child,
             pgid,
+            pg: None,
         };
         gateway.wait_ready(&log_path);
         gateway
@@ -242,6 +306,26 @@ cat >/dev/null
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         false
+    }
+
+    /// The storage back end this gateway runs on.
+    pub fn backend(&self) -> Backend {
+        if self.pg.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::D1
+        }
+    }
+
+    /// Runs SQL (written to work on both SQLite and PostgreSQL) against this
+    /// gateway's store, past any row-level security, as an operator would:
+    /// D1 through wrangler, PostgreSQL as the cluster's superuser. Each row
+    /// as a JSON object.
+    pub async fn query(&self, sql: &str) -> Vec<serde_json::Value> {
+        match &self.pg {
+            Some(pg) => pg.query(sql).await,
+            None => self.d1_query(sql),
+        }
     }
 
     /// Runs SQL against this gateway's local D1 (as an operator would, through

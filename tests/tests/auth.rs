@@ -99,7 +99,9 @@ async fn concurrent_setups_create_exactly_one_owner() {
         statuses.iter().all(|s| *s == 201 || *s == 409),
         "{statuses:?}"
     );
-    let owners = gw.d1_query("SELECT COUNT(*) AS n FROM identities WHERE kind = 'owner'");
+    let owners = gw
+        .query("SELECT COUNT(*) AS n FROM identities WHERE kind = 'owner'")
+        .await;
     assert_eq!(owners[0]["n"], 1);
 }
 
@@ -139,7 +141,7 @@ async fn cookies_have_the_spec_attributes_and_only_hashes_are_stored() {
     assert_eq!(body["csrfToken"], session.csrf.as_str());
 
     // D1 holds SHA-256 of the cookie, never the cookie itself.
-    let rows = gw.d1_query("SELECT id_hash, csrf_hash FROM sessions");
+    let rows = gw.query("SELECT id_hash, csrf_hash FROM sessions").await;
     assert_eq!(rows.len(), 2);
     let hashes: Vec<&str> = rows
         .iter()
@@ -456,7 +458,7 @@ async fn machine_tokens_hold_only_their_scopes() {
     .await;
     assert_eq!(list["machineTokens"][0]["id"], id.as_str());
     assert!(!list.to_string().contains(&token[4..]));
-    let stored = gw.d1_query("SELECT token_hash FROM machine_tokens");
+    let stored = gw.query("SELECT token_hash FROM machine_tokens").await;
     assert_eq!(stored[0]["token_hash"], sha256_hex(&token).as_str());
 
     // Rotate: the old secret stops, the new one works.
@@ -553,7 +555,7 @@ async fn weak_passwords_are_refused_with_a_reason() {
         "too_long"
     );
     // Nothing was created by the refused attempts.
-    let n = gw.d1_query("SELECT COUNT(*) AS n FROM identities");
+    let n = gw.query("SELECT COUNT(*) AS n FROM identities").await;
     assert_eq!(n[0]["n"], 0);
 }
 
@@ -670,7 +672,7 @@ async fn audit_rows_record_outcomes_and_never_secrets() {
     assert!(events.iter().all(|e| e["ip"].is_string()));
 
     // No row and no log line holds a password, a token, a cookie or a CSRF token.
-    let rows = serde_json::to_string(&gw.d1_query("SELECT * FROM audit_events")).unwrap();
+    let rows = serde_json::to_string(&gw.query("SELECT * FROM audit_events").await).unwrap();
     assert!(
         gw.log_eventually_contains("auth.session.revoke_all.success")
             .await,

@@ -6,11 +6,15 @@
 use std::process::ExitCode;
 
 /// Every scenario, in the order `bench` with no arguments runs them.
-const SCENARIOS: &[&str] = &["verify"];
+const SCENARIOS: &[&str] = &["verify", "storage"];
 
 async fn run(name: &str) -> Result<(), String> {
     match name {
         "verify" => agentgate_e2e::bench::verify::run().await,
+        "storage" => {
+            agentgate_e2e::bench::storage::run().await;
+            Ok(())
+        }
         other => Err(format!(
             "unknown scenario `{other}` (known: {})",
             SCENARIOS.join(", ")

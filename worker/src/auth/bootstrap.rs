@@ -21,7 +21,7 @@ use super::tenant;
 use crate::crypto::WorkerVerifier;
 use crate::error::ApiError;
 use crate::remote_document;
-use crate::storage::pg::open_configured;
+use crate::storage;
 use crate::storage::BootstrapJtiRepo;
 use agentgate_shared::bootstrap::{
     decode_bootstrap, verify_bootstrap_token_async, BootstrapClaims, BootstrapError,
@@ -88,7 +88,7 @@ pub async fn verify(
     }
     let claims = outcome.map_err(refused)?;
 
-    let store = open_configured(env, config)?;
+    let store = storage::open(env, config)?;
     let expires_at = i64::try_from(claims.exp).map_err(|_| refused(BootstrapError::Expired))?;
     let first_use = store
         .claim_jti(&tenant(config), &claims.jti, expires_at, now as i64)

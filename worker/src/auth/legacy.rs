@@ -20,7 +20,9 @@ pub async fn authenticate(
     config: &Config,
     now: u64,
 ) -> Result<Caller, ApiError> {
-    let stronger_login = storage::open(env)?.owner_has_login(&tenant(config)).await?;
+    let stronger_login = storage::open(env, config)?
+        .owner_has_login(&tenant(config))
+        .await?;
     if !legacy_token_active(legacy.since, now, stronger_login) {
         return Err(
             ApiError::new(ErrorCode::InvalidToken).with_detail(if stronger_login {

@@ -24,7 +24,7 @@ pub async fn authenticate(
     config: &Config,
     now: u64,
 ) -> Result<Caller, ApiError> {
-    let record = storage::open(env)?
+    let record = storage::open(env, config)?
         .machine_token_by_hash(&tenant(config), &token_hash(token))
         .await?
         .ok_or_else(|| invalid("unknown machine token"))?;

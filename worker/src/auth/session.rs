@@ -37,7 +37,7 @@ pub async fn authenticate(
         return Err(invalid("malformed session cookie"));
     }
     let id_hash = session_id_hash(token);
-    let store = storage::open(env)?;
+    let store = storage::open(env, config)?;
     let record = store
         .session_by_hash(&tenant(config), &id_hash)
         .await?

@@ -24,7 +24,7 @@ pub async fn authenticate(ticket: &str, env: &Env, config: &Config) -> Result<Ca
         return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("not a socket ticket"));
     }
     let now = (worker::Date::now().as_millis() / 1000) as i64;
-    let store = storage::open(env)?;
+    let store = storage::open(env, config)?;
     let grant = store
         .consume_ticket(&tenant(config), &sha256_hex(ticket), now)
         .await?

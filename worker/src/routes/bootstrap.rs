@@ -10,7 +10,7 @@ use crate::auth::session_issue::{self, NewSession};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::response;
-use crate::storage::pg::open_configured;
+use crate::storage;
 use crate::storage::SessionRepo;
 use crate::{body, client};
 use agentgate_shared::audit::Outcome;
@@ -25,7 +25,7 @@ struct ExchangeRequest {
 }
 
 pub async fn exchange(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let store = open_configured(cx.env, cx.config)?;
+    let store = storage::open(cx.env, cx.config)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;
     let verified = match verify(&mut req, cx).await {

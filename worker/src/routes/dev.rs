@@ -12,6 +12,9 @@
 //! case is verified `repeat` times (1 by default), for timing. Answer:
 //! `{"results": [{"verdicts": [true|false|{"error"}…]} | {"keyError"}]}`,
 //! one per group: a JWK that `shared::jwt` refuses is reported, not used.
+//!
+//! `POST /__dev/storage/conformance` runs the storage conformance suite
+//! (`storage::conformance`) against the configured back end.
 
 use crate::body;
 use crate::crypto::WorkerVerifier;
@@ -138,4 +141,19 @@ async fn run<V: AsyncSignatureVerifier>(
         results.push(json!({ "verdicts": verdicts }));
     }
     results
+}
+
+/// `POST /__dev/storage/conformance`: every case's outcome; 200 even when
+/// cases fail (the caller asserts on `cases`), 503 if the store can't open.
+pub async fn storage_conformance(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let store = crate::storage::open(cx.env, cx.config)?;
+    let now = (worker::Date::now().as_millis() / 1000) as i64;
+    let cases = crate::storage::conformance::run(&store, cx.config, now).await?;
+    Ok(response::json(
+        200,
+        &json!({
+            "storage": format!("{:?}", cx.config.storage).to_lowercase(),
+            "cases": cases,
+        }),
+    ))
 }

@@ -7,7 +7,7 @@ use crate::auth::{Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::pipeline::{header, RequestContext};
 use crate::storage::records::{ChannelRecord, WsTicketGrant};
-use crate::storage::{self, ChannelRepo, D1Store, WsTicketRepo};
+use crate::storage::{self, ChannelRepo, Store, WsTicketRepo};
 use crate::{body, random, response, rooms};
 use agentgate_durable_objects::room_protocol::{
     CloseSockets, PostMessage, RoomJoin, CHANNEL_ROOM_BINDING, CLOSE_CHANNEL_UNAUTHORIZED,
@@ -46,7 +46,7 @@ fn channel_json(c: &ChannelRecord) -> serde_json::Value {
 
 /// The channel, if the caller participates in it; otherwise 404.
 async fn participant_channel(
-    store: &D1Store,
+    store: &Store,
     caller: &Caller,
     channel_id: &str,
 ) -> Result<ChannelRecord, ApiError> {
@@ -111,7 +111,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         dm_key: None,
         created_at: now,
     };
-    storage::open(cx.env)?
+    storage::open(cx.env, cx.config)?
         .create_channel(&caller.scope, &channel, &input.participants, now)
         .await?;
     Ok(response::json(201, &channel_json(&channel)))
@@ -121,7 +121,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let (before, limit) = page_params(&req, 50)?;
-    let channels = storage::open(cx.env)?
+    let channels = storage::open(cx.env, cx.config)?
         .channels_of(&caller.scope, before.map(|b| b as i64), limit)
         .await?;
     let next = if channels.len() as u32 == limit {
@@ -144,7 +144,7 @@ struct AddParticipant {
 
 /// Only the channel's creator manages its participants.
 async fn managed_channel(
-    store: &D1Store,
+    store: &Store,
     caller: &Caller,
     channel_id: &str,
 ) -> Result<ChannelRecord, ApiError> {
@@ -166,7 +166,7 @@ pub async fn add_participant(
     if input.entity_id.is_empty() || input.entity_id.len() > 128 {
         return Err(ApiError::bad_request("Invalid field `entityId`"));
     }
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let channel = managed_channel(&store, caller, path_channel(cx)?).await?;
     let now = (now_ms() / 1000) as i64;
     store
@@ -190,7 +190,7 @@ pub async fn remove_participant(
         .get("entityId")
         .ok_or(ErrorCode::NotFound)?
         .to_owned();
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let channel = if entity_id == caller.entity_id {
         participant_channel(&store, caller, path_channel(cx)?).await?
     } else {
@@ -237,7 +237,7 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
         dm_key: Some(sha256_hex(&pair.join("\n"))),
         created_at: now,
     };
-    let channel = storage::open(cx.env)?
+    let channel = storage::open(cx.env, cx.config)?
         .dm_channel(&caller.scope, &wanted, &agent_id, now)
         .await?;
     Ok(response::json(200, &channel_json(&channel)))
@@ -247,7 +247,7 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
 pub async fn messages(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let (before, limit) = page_params(&req, 50)?;
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let channel = participant_channel(&store, caller, path_channel(cx)?).await?;
     let messages = rooms::history(cx.env, &channel.id, before, limit).await?;
     let next = if messages.len() as u32 == limit {
@@ -283,7 +283,7 @@ async fn post_message(
             "Invalid field `text`: larger than 16 KiB",
         ));
     }
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let channel = participant_channel(&store, caller, channel_id).await?;
     let message = rooms::post(
         cx.env,
@@ -325,7 +325,7 @@ struct TicketRequest {
 pub async fn ws_ticket(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let input: TicketRequest = body::json(&mut req).await?;
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let channel = participant_channel(&store, caller, &input.channel_id).await?;
     let ticket = prefixed_token(crate::auth::TICKET_PREFIX, random::bytes::<32>()?);
     let expires_at = (now_ms() / 1000) as i64 + crate::auth::TICKET_TTL_SECS;
@@ -372,7 +372,7 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
     {
         return Err(ErrorCode::ChannelUnauthorized.into());
     }
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     if !store.is_participant(&caller.scope, channel_id).await? {
         return Err(ErrorCode::ChannelUnauthorized.into());
     }

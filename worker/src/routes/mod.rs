@@ -46,6 +46,7 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::DmChannel => messaging::dm_channel(req, cx).await,
         RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
         RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
+        RouteId::DevStorageConformance => dev::storage_conformance(cx).await,
     }
 }
 

@@ -16,13 +16,22 @@ pub fn ping(_cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 
 /// `GET /api/server/health`: 200 when storage answers, 503 otherwise.
 pub async fn health(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let d1 = crate::storage::d1_reachable(cx.env).await;
-    let (status, state) = if d1 { (200, "ok") } else { (503, "degraded") };
+    let reachable = match crate::storage::open(cx.env, cx.config) {
+        Ok(store) => store.reachable(cx.env).await,
+        Err(_) => false,
+    };
+    let (status, state) = if reachable {
+        (200, "ok")
+    } else {
+        (503, "degraded")
+    };
+    // Keyed by the configured back end: `d1` or `postgres`.
+    let backend = format!("{:?}", cx.config.storage).to_lowercase();
     Ok(response::json(
         status,
         &json!({
             "status": state,
-            "checks": { "d1": if d1 { "ok" } else { "unavailable" } },
+            "checks": { backend: if reachable { "ok" } else { "unavailable" } },
             "requestId": cx.request_id,
         }),
     ))

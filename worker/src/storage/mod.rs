@@ -4,13 +4,17 @@
 //! Architecture Invariant: every statement filters or writes `server_id` from
 //! the scope it was given; no query here can omit it.
 
+pub mod conformance;
 pub mod d1;
 mod d1_channels;
 mod d1_repos;
 pub mod pg;
 pub mod records;
+mod store;
 
 pub use d1_repos::D1Store;
+pub use pg::PgStore;
+pub use store::{open, Store};
 
 use crate::auth::scope::{EntityScope, TenantScope};
 use crate::error::ApiError;
@@ -31,12 +35,14 @@ pub async fn d1_reachable(env: &Env) -> bool {
         .is_ok()
 }
 
-/// Opens the configured store for this request.
-pub fn open(env: &Env) -> Result<D1Store, ApiError> {
-    let db = env
-        .d1(D1_BINDING)
-        .map_err(|e| ApiError::storage(format!("D1 binding: {e}")))?;
-    Ok(D1Store::new(db))
+impl D1Store {
+    /// The store on the `DB` binding.
+    pub fn from_env(env: &Env) -> Result<Self, ApiError> {
+        let db = env
+            .d1(D1_BINDING)
+            .map_err(|e| ApiError::storage(format!("D1 binding: {e}")))?;
+        Ok(D1Store::new(db))
+    }
 }
 
 #[allow(async_fn_in_trait)]

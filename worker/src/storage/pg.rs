@@ -16,12 +16,12 @@
 //! 3. `COMMIT` (or `ROLLBACK` on any error), then the connection is closed:
 //!    the client is dropped (tokio-postgres sends Terminate and closes the
 //!    socket) and the connection task awaited, so no socket is left open
-//!    when the request ends. [`PgStore::hold`] keeps one connection for
-//!    several calls instead; [`PgStore::close`] then ends it.
+//!    when the call returns. The whole of [`PgStore::transact`] is this.
 //!
 //! Under `wrangler dev` 4.86 the binding goes through a local proxy that
 //! crashes the whole process when the database *refuses* a connection (see
-//! wrangler.toml); [`PgStore::direct`] connects without it.
+//! wrangler.toml); the tests put `tests/src/pg.rs`'s `NeverRefuseProxy` in
+//! front of the cluster.
 //!
 //! Statements go through `query_typed`/`execute_typed` (parameter types given
 //! up front, unnamed statements): one round trip each, and no named prepared
@@ -36,14 +36,8 @@
 //! an internal fault (503); one that came from a client is "no such row" for
 //! reads and 400 for writes (D1 would store any string).
 
-// Not on the request path until callers switch from `storage::open` to
-// `open_configured`; remove this then.
-#![allow(dead_code, unused_imports)]
-
 mod channels;
-mod dispatch;
-
-pub use dispatch::{open_configured, Store};
+mod machine_tokens;
 
 use super::records::*;
 use super::{AuditRepo, BootstrapJtiRepo, IdentityRepo, SessionRepo};
@@ -51,7 +45,6 @@ use crate::auth::scope::{EntityScope, TenantScope};
 use crate::error::ApiError;
 use futures::channel::oneshot;
 use futures::future::{self, Either};
-use std::cell::RefCell;
 use std::time::Duration;
 use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::Row;
@@ -67,44 +60,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Server-side bound on every statement (and lock wait) of a transaction.
 const STATEMENT_TIMEOUT: &str = "10s";
 
-/// Where connections go.
-enum Target {
-    /// The Hyperdrive binding (production, and `wrangler dev`'s emulation).
-    Hyperdrive(Hyperdrive),
-    /// A `postgres://` URL reached with a plain socket from the worker,
-    /// bypassing the binding (development only: see [`PgStore::direct`]).
-    Direct(String),
-}
-
 /// The PostgreSQL store of one request.
 pub struct PgStore {
-    target: Target,
-    /// A connection kept between calls ([`PgStore::hold`]); `None` otherwise
-    /// (and while a call has it checked out).
-    held: RefCell<Option<Conn>>,
-    holding: std::cell::Cell<bool>,
+    hyperdrive: Hyperdrive,
 }
 
 impl PgStore {
     pub fn new(hyperdrive: Hyperdrive) -> Self {
-        Self::with_target(Target::Hyperdrive(hyperdrive))
-    }
-
-    /// A store that connects straight to `url` from the worker instead of
-    /// through the Hyperdrive binding. Meant for development: under
-    /// `wrangler dev` 4.86 the binding's local proxy crashes the whole
-    /// process when the database refuses a connection, while a direct
-    /// socket just fails (503) and recovers when the database is back.
-    pub fn direct(url: impl Into<String>) -> Self {
-        Self::with_target(Target::Direct(url.into()))
-    }
-
-    fn with_target(target: Target) -> Self {
-        Self {
-            target,
-            held: RefCell::new(None),
-            holding: std::cell::Cell::new(false),
-        }
+        Self { hyperdrive }
     }
 
     /// The store on the `HYPERDRIVE` binding.
@@ -113,27 +76,6 @@ impl PgStore {
             .hyperdrive(HYPERDRIVE_BINDING)
             .map_err(|e| ApiError::storage(format!("Hyperdrive binding: {e}")))?;
         Ok(Self::new(hyperdrive))
-    }
-
-    /// Keeps one connection open for the calls that follow (each still its
-    /// own transaction) until [`PgStore::close`], instead of one connection
-    /// per call. The caller must call `close` before the request ends.
-    pub async fn hold(&self) -> Result<(), ApiError> {
-        if !self.holding.get() {
-            let conn = Conn::open(&self.target).await?;
-            *self.held.borrow_mut() = Some(conn);
-            self.holding.set(true);
-        }
-        Ok(())
-    }
-
-    /// Ends a held connection (drops the client, awaits the connection task).
-    pub async fn close(&self) {
-        self.holding.set(false);
-        let conn = self.held.borrow_mut().take();
-        if let Some(conn) = conn {
-            conn.close().await;
-        }
     }
 
     /// Whether PostgreSQL answers a trivial query (health checks).
@@ -145,26 +87,23 @@ impl PgStore {
         tx.finish(r).await.is_ok()
     }
 
-    async fn begin(&self, settings: Settings<'_>) -> Result<Tx<'_>, ApiError> {
-        self.begin_raw(Some(settings)).await
+    /// Runs `work` as one transaction with `settings` applied: commits
+    /// after success, rolls back after failure, then closes the connection
+    /// (see [`Tx::finish`]). Every repository method is one call.
+    async fn transact<T>(
+        &self,
+        settings: Settings<'_>,
+        work: impl AsyncFnOnce(&Tx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let tx = self.begin_raw(Some(settings)).await?;
+        let result = work(&tx).await;
+        tx.finish(result).await
     }
 
-    /// Checks out the held connection (or opens one), `BEGIN`s and applies
-    /// the scope settings.
-    async fn begin_raw(&self, settings: Option<Settings<'_>>) -> Result<Tx<'_>, ApiError> {
-        let taken = self.held.borrow_mut().take();
-        let (conn, held) = match taken {
-            Some(conn) if !conn.client.is_closed() => (conn, true),
-            Some(conn) => {
-                conn.close().await;
-                (Conn::open(&self.target).await?, self.holding.get())
-            }
-            None => (Conn::open(&self.target).await?, false),
-        };
+    /// Opens a connection, `BEGIN`s and applies the scope settings.
+    async fn begin_raw(&self, settings: Option<Settings<'_>>) -> Result<Tx, ApiError> {
         let tx = Tx {
-            store: self,
-            conn: Some(conn),
-            held,
+            conn: Some(Conn::open(&self.hyperdrive).await?),
         };
         let started = async {
             let client = tx.client();
@@ -218,23 +157,9 @@ struct Conn {
 }
 
 impl Conn {
-    async fn open(target: &Target) -> Result<Conn, ApiError> {
-        let (config, host, port) = match target {
-            Target::Hyperdrive(hyperdrive) => (
-                parse_config(&hyperdrive.connection_string())?,
-                hyperdrive.host(),
-                hyperdrive.port(),
-            ),
-            Target::Direct(url) => {
-                let config = parse_config(url)?;
-                let host = match config.get_hosts().first() {
-                    Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-                    _ => return Err(ApiError::storage("postgres URL: no TCP host")),
-                };
-                let port = config.get_ports().first().copied().unwrap_or(5432);
-                (config, host, port)
-            }
-        };
+    async fn open(hyperdrive: &Hyperdrive) -> Result<Conn, ApiError> {
+        let config = parse_config(&hyperdrive.connection_string())?;
+        let (host, port) = (hyperdrive.host(), hyperdrive.port());
         // As the workers-rs example does: StartTLS-capable socket, upgraded
         // only if the server agrees to the SSLRequest (Hyperdrive terminates
         // TLS itself; a local test cluster answers "no TLS").
@@ -310,14 +235,13 @@ impl<'a> Settings<'a> {
     }
 }
 
-/// A transaction in progress. End it with [`Tx::finish`] on every path.
-struct Tx<'s> {
-    store: &'s PgStore,
+/// A transaction on its own connection. End it with [`Tx::finish`] on
+/// every path.
+struct Tx {
     conn: Option<Conn>,
-    held: bool,
 }
 
-impl Tx<'_> {
+impl Tx {
     fn client(&self) -> &tokio_postgres::Client {
         &self
             .conn
@@ -360,8 +284,8 @@ impl Tx<'_> {
             .map_err(pg_error)
     }
 
-    /// Commits after success, rolls back after failure, then returns the
-    /// connection to the store (held) or closes it.
+    /// Commits after success, rolls back after failure, then closes the
+    /// connection.
     async fn finish<T>(mut self, result: Result<T, ApiError>) -> Result<T, ApiError> {
         let conn = self.conn.take().expect("finish runs once");
         let ended = match &result {
@@ -372,11 +296,7 @@ impl Tx<'_> {
                 .await
                 .map_err(pg_error),
         };
-        if self.held && ended.is_ok() && !conn.client.is_closed() && self.store.holding.get() {
-            *self.store.held.borrow_mut() = Some(conn);
-        } else {
-            conn.close().await;
-        }
+        conn.close().await;
         match (result, ended) {
             (Ok(value), Ok(())) => Ok(value),
             (Ok(_), Err(e)) => Err(e),
@@ -385,7 +305,7 @@ impl Tx<'_> {
     }
 }
 
-impl Drop for Tx<'_> {
+impl Drop for Tx {
     fn drop(&mut self) {
         // Only reached without `finish` if the request itself was dropped:
         // dropping the client ends the connection task, which closes the
@@ -399,7 +319,6 @@ enum P<'a> {
     Text(&'a str),
     OptText(Option<&'a str>),
     Int(i64),
-    OptInt(Option<i64>),
     Bool(bool),
     Uuid(Uuid),
     OptUuid(Option<Uuid>),
@@ -414,7 +333,6 @@ fn bind<'a>(params: &'a [P<'a>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
                 P::Text(v) => (v, Type::TEXT),
                 P::OptText(v) => (v, Type::TEXT),
                 P::Int(v) => (v, Type::INT8),
-                P::OptInt(v) => (v, Type::INT8),
                 P::Bool(v) => (v, Type::BOOL),
                 P::Uuid(v) => (v, Type::UUID),
                 P::OptUuid(v) => (v, Type::UUID),
@@ -518,9 +436,8 @@ impl IdentityRepo for PgStore {
     ) -> Result<bool, ApiError> {
         let settings = Settings::tenant(scope)?;
         let id = record_uuid(&i.id, "identity id")?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .exec(
+        self.transact(settings, async |tx| {
+            tx.exec(
                 "INSERT INTO identities (id, server_id, kind, display_name, email, password_hash, \
                  cloud_user_id, is_admin, tier, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
@@ -538,8 +455,9 @@ impl IdentityRepo for PgStore {
                 ],
             )
             .await
-            .map(|inserted| inserted > 0);
-        tx.finish(r).await
+            .map(|inserted| inserted > 0)
+        })
+        .await
     }
 
     async fn identity_by_email(
@@ -548,8 +466,7 @@ impl IdentityRepo for PgStore {
         email: &str,
     ) -> Result<Option<IdentityRecord>, ApiError> {
         let settings = Settings::tenant(scope)?.login_email(email);
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.first(
                 &format!(
                     "SELECT {IDENTITY_COLUMNS} FROM identities WHERE server_id = $1 AND email = $2"
@@ -560,15 +477,13 @@ impl IdentityRepo for PgStore {
             .as_ref()
             .map(identity_row)
             .transpose()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn identity(&self, scope: &EntityScope) -> Result<Option<IdentityRecord>, ApiError> {
         let settings = Settings::entity(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.first(
                 &format!(
                     "SELECT {IDENTITY_COLUMNS} FROM identities WHERE server_id = $1 AND id = $2"
@@ -579,43 +494,41 @@ impl IdentityRepo for PgStore {
             .as_ref()
             .map(identity_row)
             .transpose()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn owner_exists(&self, scope: &TenantScope) -> Result<bool, ApiError> {
         let settings = Settings::tenant(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .first(
+        self.transact(settings, async |tx| {
+            tx.first(
                 "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' LIMIT 1",
                 &[P::Uuid(settings.server_id)],
             )
             .await
-            .map(|row| row.is_some());
-        tx.finish(r).await
+            .map(|row| row.is_some())
+        })
+        .await
     }
 
     async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, ApiError> {
         let settings = Settings::tenant(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .first(
+        self.transact(settings, async |tx| {
+            tx.first(
                 "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' \
                  AND (password_hash IS NOT NULL OR cloud_user_id IS NOT NULL) LIMIT 1",
                 &[P::Uuid(settings.server_id)],
             )
             .await
-            .map(|row| row.is_some());
-        tx.finish(r).await
+            .map(|row| row.is_some())
+        })
+        .await
     }
 
     async fn set_password_hash(&self, scope: &EntityScope, phc: &str) -> Result<(), ApiError> {
         let settings = Settings::entity(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .exec(
+        self.transact(settings, async |tx| {
+            tx.exec(
                 "UPDATE identities SET password_hash = $3 WHERE server_id = $1 AND id = $2",
                 &[
                     P::Uuid(settings.server_id),
@@ -624,8 +537,9 @@ impl IdentityRepo for PgStore {
                 ],
             )
             .await
-            .map(drop);
-        tx.finish(r).await
+            .map(drop)
+        })
+        .await
     }
 }
 
@@ -640,8 +554,8 @@ impl SessionRepo for PgStore {
     async fn insert_session(&self, scope: &EntityScope, s: &SessionRecord) -> Result<(), ApiError> {
         let settings = Settings::entity(scope)?;
         let identity_id = record_uuid(&s.identity_id, "identity id")?;
-        let tx = self.begin(settings).await?;
-        let r = tx
+        self.transact(settings, async |tx| {
+            tx
             .exec(
                 "INSERT INTO sessions (id_hash, server_id, identity_id, entity_id, kind, csrf_hash, \
                  remember_device, created_at, last_seen_at, expires_at, absolute_expires_at, \
@@ -664,8 +578,9 @@ impl SessionRepo for PgStore {
                 ],
             )
             .await
-            .map(drop);
-        tx.finish(r).await
+            .map(drop)
+        })
+        .await
     }
 
     async fn session_by_hash(
@@ -674,8 +589,7 @@ impl SessionRepo for PgStore {
         id_hash: &str,
     ) -> Result<Option<SessionRecord>, ApiError> {
         let settings = Settings::tenant(scope)?.credential_hash(id_hash);
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.first(
                 &format!(
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE server_id = $1 AND id_hash = $2"
@@ -686,9 +600,8 @@ impl SessionRepo for PgStore {
             .as_ref()
             .map(session_row)
             .transpose()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn touch_session(
@@ -699,9 +612,8 @@ impl SessionRepo for PgStore {
         expires_at: i64,
     ) -> Result<(), ApiError> {
         let settings = Settings::entity(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .exec(
+        self.transact(settings, async |tx| {
+            tx.exec(
                 "UPDATE sessions SET last_seen_at = $4, expires_at = $5 \
                  WHERE server_id = $1 AND entity_id = $2 AND id_hash = $3 AND revoked_at IS NULL",
                 &[
@@ -713,14 +625,14 @@ impl SessionRepo for PgStore {
                 ],
             )
             .await
-            .map(drop);
-        tx.finish(r).await
+            .map(drop)
+        })
+        .await
     }
 
     async fn sessions(&self, scope: &EntityScope) -> Result<Vec<SessionRecord>, ApiError> {
         let settings = Settings::entity(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.rows(
                 &format!(
                     "SELECT {SESSION_COLUMNS} FROM sessions \
@@ -733,9 +645,8 @@ impl SessionRepo for PgStore {
             .iter()
             .map(session_row)
             .collect()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn revoke_session(
@@ -745,9 +656,8 @@ impl SessionRepo for PgStore {
         now: i64,
     ) -> Result<bool, ApiError> {
         let settings = Settings::entity(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .exec(
+        self.transact(settings, async |tx| {
+            tx.exec(
                 "UPDATE sessions SET revoked_at = $4 \
                  WHERE server_id = $1 AND entity_id = $2 AND id_hash = $3 AND revoked_at IS NULL",
                 &[
@@ -758,8 +668,9 @@ impl SessionRepo for PgStore {
                 ],
             )
             .await
-            .map(|changed| changed > 0);
-        tx.finish(r).await
+            .map(|changed| changed > 0)
+        })
+        .await
     }
 
     async fn revoke_sessions_except(
@@ -769,8 +680,7 @@ impl SessionRepo for PgStore {
         now: i64,
     ) -> Result<Vec<String>, ApiError> {
         let settings = Settings::entity(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.rows(
                 "UPDATE sessions SET revoked_at = $4 \
                  WHERE server_id = $1 AND entity_id = $2 AND id_hash <> $3 AND revoked_at IS NULL \
@@ -786,9 +696,8 @@ impl SessionRepo for PgStore {
             .iter()
             .map(|row| get::<String>(row, 0))
             .collect()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 }
 
@@ -801,9 +710,8 @@ impl AuditRepo for PgStore {
             .as_deref()
             .map(|a| record_uuid(a, "actor id"))
             .transpose()?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .exec(
+        self.transact(settings, async |tx| {
+            tx.exec(
                 "INSERT INTO audit_events (id, ts, server_id, actor_identity_id, ip, user_agent, \
                  action, outcome, metadata) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
@@ -820,8 +728,9 @@ impl AuditRepo for PgStore {
                 ],
             )
             .await
-            .map(drop);
-        tx.finish(r).await
+            .map(drop)
+        })
+        .await
     }
 
     async fn audit_page(
@@ -831,8 +740,7 @@ impl AuditRepo for PgStore {
         limit: u32,
     ) -> Result<Vec<AuditRecord>, ApiError> {
         let settings = Settings::tenant(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.rows(
                 "SELECT id::text, ts, actor_identity_id::text, ip, user_agent, action, outcome, \
                  metadata::text FROM audit_events \
@@ -847,9 +755,8 @@ impl AuditRepo for PgStore {
             .iter()
             .map(audit_row)
             .collect()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 }
 
@@ -862,8 +769,7 @@ impl BootstrapJtiRepo for PgStore {
         now: i64,
     ) -> Result<bool, ApiError> {
         let settings = Settings::tenant(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             // Forget expired entries (the policy lets only rows already
             // expired by the database clock go); then the primary key makes
             // the insert the check: a concurrent duplicate waits for the
@@ -886,8 +792,7 @@ impl BootstrapJtiRepo for PgStore {
                 )
                 .await?;
             Ok(inserted == 1)
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 }

@@ -12,7 +12,7 @@ use worker::{Request, Response};
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = owner(cx)?;
     let (before, limit) = page_params(&req, 50)?;
-    let rows = storage::open(cx.env)?
+    let rows = storage::open(cx.env, cx.config)?
         .audit_page(caller.scope.tenant(), before.map(|b| b as i64), limit)
         .await?;
     let next = (rows.len() as u32 == limit)

@@ -101,7 +101,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         last_used_at: None,
         revoked_at: None,
     };
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     store.insert_machine_token(&caller.scope, &record).await?;
     AuditTrail::new(&store, cx, &req)
         .record(
@@ -119,7 +119,9 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 /// `GET /api/auth/machine-tokens`: the owner's tokens, without secrets.
 pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = owner(cx)?;
-    let tokens = storage::open(cx.env)?.machine_tokens(&caller.scope).await?;
+    let tokens = storage::open(cx.env, cx.config)?
+        .machine_tokens(&caller.scope)
+        .await?;
     let items = tokens
         .iter()
         .map(token_json)
@@ -139,7 +141,7 @@ pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
     let caller = owner(cx)?;
     let id = path_token(cx)?;
     let token = machine_token_from_random(random::bytes::<32>()?);
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let rotated = store
         .rotate_machine_token(&caller.scope, id, &token.storage_hash(), now_secs() as i64)
         .await?;
@@ -169,7 +171,7 @@ pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
 pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = owner(cx)?;
     let id = path_token(cx)?;
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let revoked = store
         .revoke_machine_token(&caller.scope, id, now_secs() as i64)
         .await?;

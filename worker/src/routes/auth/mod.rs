@@ -120,7 +120,11 @@ pub async fn me(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let permissions: Vec<&str> = caller.permissions.iter().map(|p| p.as_str()).collect();
     let identity = match &caller.identity_id {
-        Some(_) => storage::open(cx.env)?.identity(&caller.scope).await?,
+        Some(_) => {
+            storage::open(cx.env, cx.config)?
+                .identity(&caller.scope)
+                .await?
+        }
         None => None,
     };
     Ok(response::json(
@@ -143,7 +147,7 @@ pub async fn me(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 /// whether first-run setup is pending and which login methods exist. No
 /// secrets, no identities.
 pub async fn status(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let owner_exists = storage::open(cx.env)?
+    let owner_exists = storage::open(cx.env, cx.config)?
         .owner_exists(&crate::auth::tenant(cx.config))
         .await?;
     let cloud = cx.config.cloud.as_ref();

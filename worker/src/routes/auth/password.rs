@@ -28,7 +28,7 @@ struct ChangeBody {
 pub async fn change(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let input: ChangeBody = body::json(&mut req).await?;
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;
     let actor = caller.identity_id.as_deref();

@@ -34,7 +34,7 @@ struct LoginBody {
 /// `POST /api/auth/login/password`.
 pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let input: LoginBody = body::json(&mut req).await?;
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;
     // Refuse absurd input before any lookup or hashing; the answer is the
@@ -177,7 +177,7 @@ pub async fn register(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
             "Invalid field `bootstrapToken`: only first-run setup takes one",
         ));
     }
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;
     let identity = match new_identity(&input, IdentityKind::User, None, cx) {
@@ -220,7 +220,7 @@ pub async fn logout(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
         .session_hash
         .as_deref()
         .ok_or_else(|| ApiError::internal("session caller without a session"))?;
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     store
         .revoke_session(&caller.scope, hash, now_secs() as i64)
         .await?;

@@ -21,7 +21,9 @@ pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let current = caller.session_hash.as_deref();
     let now = now_secs() as i64;
-    let sessions = storage::open(cx.env)?.sessions(&caller.scope).await?;
+    let sessions = storage::open(cx.env, cx.config)?
+        .sessions(&caller.scope)
+        .await?;
     let items: Vec<_> = sessions
         .iter()
         .filter(|s| s.expires_at > now)
@@ -46,7 +48,7 @@ pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let wanted = cx.params.get("sessionId").ok_or(ErrorCode::NotFound)?;
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;
     let actor = caller.identity_id.as_deref();
@@ -115,7 +117,7 @@ pub async fn revoke_all(req: Request, cx: &RequestContext<'_>) -> Result<Respons
     } else {
         caller.session_hash.as_deref()
     };
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let revoked = store
         .revoke_sessions_except(&caller.scope, keep, now_secs() as i64)
         .await?;

@@ -24,7 +24,7 @@ fn already_done() -> ApiError {
 }
 
 pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let store = storage::open(cx.env)?;
+    let store = storage::open(cx.env, cx.config)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;
     let fail = |reason: &'static str| [("reason", json!(reason))];

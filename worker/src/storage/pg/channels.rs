@@ -51,8 +51,7 @@ impl ChannelRepo for PgStore {
         for other in others {
             members.push(input_uuid(other, "participants")?);
         }
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.exec(
                 "INSERT INTO channels (id, server_id, name, type, creator_entity_id, dm_key, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -80,9 +79,8 @@ impl ChannelRepo for PgStore {
             )
             .await?;
             Ok(())
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn channel(
@@ -94,8 +92,7 @@ impl ChannelRepo for PgStore {
         let Some(id) = lookup_uuid(channel_id) else {
             return Ok(None);
         };
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.first(
                 &format!(
                     "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.server_id = $1 AND c.id = $2"
@@ -106,9 +103,8 @@ impl ChannelRepo for PgStore {
             .as_ref()
             .map(channel_row)
             .transpose()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn channels_of(
@@ -118,8 +114,7 @@ impl ChannelRepo for PgStore {
         limit: u32,
     ) -> Result<Vec<ChannelRecord>, ApiError> {
         let settings = Settings::entity(scope)?;
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.rows(
                 &format!(
                     "SELECT {CHANNEL_COLUMNS} FROM channel_participants p \
@@ -138,9 +133,8 @@ impl ChannelRepo for PgStore {
             .iter()
             .map(channel_row)
             .collect()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn is_participant(
@@ -152,9 +146,8 @@ impl ChannelRepo for PgStore {
         let Some(id) = lookup_uuid(channel_id) else {
             return Ok(false);
         };
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .first(
+        self.transact(settings, async |tx| {
+            tx.first(
                 "SELECT 1 FROM channel_participants \
                  WHERE channel_id = $1 AND entity_id = $2 AND server_id = $3",
                 &[
@@ -164,8 +157,9 @@ impl ChannelRepo for PgStore {
                 ],
             )
             .await
-            .map(|row| row.is_some());
-        tx.finish(r).await
+            .map(|row| row.is_some())
+        })
+        .await
     }
 
     async fn participants(
@@ -177,8 +171,7 @@ impl ChannelRepo for PgStore {
         let Some(id) = lookup_uuid(channel_id) else {
             return Ok(Vec::new());
         };
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             tx.rows(
                 "SELECT entity_id::text FROM channel_participants \
                  WHERE server_id = $1 AND channel_id = $2 ORDER BY added_at, entity_id LIMIT 500",
@@ -188,9 +181,8 @@ impl ChannelRepo for PgStore {
             .iter()
             .map(|row| get::<String>(row, 0))
             .collect()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 
     async fn add_participant(
@@ -203,9 +195,8 @@ impl ChannelRepo for PgStore {
         let settings = Settings::tenant(scope)?;
         let channel = input_uuid(channel_id, "channelId")?;
         let entity = input_uuid(entity_id, "entityId")?;
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .exec(
+        self.transact(settings, async |tx| {
+            tx.exec(
                 INSERT_PARTICIPANTS,
                 &[
                     P::Uuid(channel),
@@ -216,8 +207,9 @@ impl ChannelRepo for PgStore {
                 ],
             )
             .await
-            .map(drop);
-        tx.finish(r).await
+            .map(drop)
+        })
+        .await
     }
 
     async fn remove_participant(
@@ -231,9 +223,8 @@ impl ChannelRepo for PgStore {
         else {
             return Ok(false);
         };
-        let tx = self.begin(settings).await?;
-        let r = tx
-            .exec(
+        self.transact(settings, async |tx| {
+            tx.exec(
                 "DELETE FROM channel_participants \
                  WHERE server_id = $1 AND channel_id = $2 AND entity_id = $3",
                 &[
@@ -243,8 +234,9 @@ impl ChannelRepo for PgStore {
                 ],
             )
             .await
-            .map(|changed| changed > 0);
-        tx.finish(r).await
+            .map(|changed| changed > 0)
+        })
+        .await
     }
 
     async fn dm_channel(
@@ -259,8 +251,7 @@ impl ChannelRepo for PgStore {
         let me = super::entity(&settings);
         let other: Uuid = input_uuid(other, "agentId")?;
         let dm_key = c.dm_key.as_deref().unwrap_or_default();
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             // Against the unique (server_id, dm_key) index: of two concurrent
             // callers exactly one inserts; the other waits for it to commit,
             // inserts nothing, and reads the winner's row.
@@ -307,9 +298,8 @@ impl ChannelRepo for PgStore {
                 .await?;
             }
             Ok(channel)
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 }
 
@@ -322,8 +312,8 @@ impl WsTicketRepo for PgStore {
     ) -> Result<(), ApiError> {
         let settings = Settings::entity(scope)?;
         let channel = record_uuid(&g.channel_id, "channel id")?;
-        let tx = self.begin(settings).await?;
-        let r = tx
+        self.transact(settings, async |tx| {
+            tx
             .exec(
                 "INSERT INTO ws_tickets (ticket_hash, server_id, entity_id, channel_id, session_hash, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -337,8 +327,9 @@ impl WsTicketRepo for PgStore {
                 ],
             )
             .await
-            .map(drop);
-        tx.finish(r).await
+            .map(drop)
+        })
+        .await
     }
 
     async fn consume_ticket(
@@ -348,8 +339,7 @@ impl WsTicketRepo for PgStore {
         now: i64,
     ) -> Result<Option<WsTicketGrant>, ApiError> {
         let settings = Settings::tenant(scope)?.credential_hash(ticket_hash);
-        let tx = self.begin(settings).await?;
-        let r = async {
+        self.transact(settings, async |tx| {
             // A concurrent second use waits on the row lock, then finds
             // used_at set: exactly one caller gets the grant.
             tx.first(
@@ -372,8 +362,7 @@ impl WsTicketRepo for PgStore {
                 })
             })
             .transpose()
-        }
-        .await;
-        tx.finish(r).await
+        })
+        .await
     }
 }
