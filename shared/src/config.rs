@@ -630,7 +630,8 @@ mod tests {
     fn agent_origin_needs_a_signing_key() {
         let seed = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk";
         let origin = ("AGENT_ORIGIN_URL", "https://agents.example");
-        let cases: &[(&[(&str, &str)], Option<&str>)] = &[
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Vars, Option<&str>)] = &[
             (&[origin], Some("GATEWAY_SIGNING_KEY")),
             (
                 &[origin, ("GATEWAY_SIGNING_KEY", "short")],

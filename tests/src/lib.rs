@@ -13,6 +13,7 @@ pub mod http;
 pub mod idp;
 pub mod jwt;
 pub mod keys;
+pub mod origin;
 pub mod pg;
 pub mod process;
 pub mod session;
