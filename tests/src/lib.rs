@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod bench_origin;
 pub mod http;
 pub mod idp;
 pub mod jwt;

@@ -40,6 +40,7 @@
 // `open_configured`; remove this then.
 #![allow(dead_code, unused_imports)]
 
+mod agents;
 mod channels;
 mod dispatch;
 
