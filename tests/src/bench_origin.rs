@@ -2,7 +2,9 @@
 //! origin. The same requests go to the test origin directly and through
 //! agentgate (authentication with a JWT, registry ownership check, assertion
 //! signing, forwarding, streaming back), interleaved so both sides see the
-//! same machine noise: a small GET, and a 1 MiB streamed response.
+//! same machine noise: a small GET, and a 1 MiB streamed response. A third
+//! column is a plain JavaScript pass-through worker under the same `wrangler
+//! dev` (bench/proxy-baseline): what the runtime costs by itself.
 
 use crate::bench::summary;
 use crate::http::client;
@@ -46,28 +48,38 @@ async fn timed_get(
     Ok(elapsed)
 }
 
-/// Runs `rounds` interleaved direct/gateway pairs (after a warm-up) and
-/// prints both distributions and the added p50/p99.
+/// The three URLs one request is timed against.
+struct Targets<'a> {
+    direct: &'a str,
+    baseline: &'a str,
+    gateway: &'a str,
+}
+
+/// Runs `rounds` interleaved direct/baseline/gateway triples (after a
+/// warm-up) and prints the distributions and what the gateway adds.
 async fn side_by_side(
     label: &str,
     client: &Client,
-    direct: &str,
-    through: &str,
+    urls: &Targets<'_>,
     token: &str,
     rounds: usize,
     expect_bytes: Option<usize>,
 ) -> Result<(), String> {
-    for _ in 0..rounds.min(20) {
-        timed_get(client, direct, None, expect_bytes).await?;
-        timed_get(client, through, Some(token), expect_bytes).await?;
+    let mut samples = [Vec::new(), Vec::new(), Vec::new()];
+    for round in 0..rounds + 20 {
+        let d = timed_get(client, urls.direct, None, expect_bytes).await?;
+        let b = timed_get(client, urls.baseline, None, expect_bytes).await?;
+        let g = timed_get(client, urls.gateway, Some(token), expect_bytes).await?;
+        if round >= 20 {
+            for (v, t) in samples.iter_mut().zip([d, b, g]) {
+                v.push(t);
+            }
+        }
     }
-    let (mut d, mut g) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for _ in 0..rounds {
-        d.push(timed_get(client, direct, None, expect_bytes).await?);
-        g.push(timed_get(client, through, Some(token), expect_bytes).await?);
+    for v in &mut samples {
+        v.sort();
     }
-    d.sort();
-    g.sort();
+    let [d, b, g] = samples;
     let p = |v: &[Duration], q: f64| crate::bench::percentile_us(v, q);
     println!(
         "{}",
@@ -75,12 +87,23 @@ async fn side_by_side(
     );
     println!(
         "{}",
+        summary(&format!("{label}: plain JS pass-through"), b.clone())
+    );
+    println!(
+        "{}",
         summary(&format!("{label}: through agentgate"), g.clone())
     );
     println!(
-        "{label:<48} added p50={:>9.1} µs  added p99={:>9.1} µs",
+        "{:<56} p50={:>+10.1} µs  p99={:>+10.1} µs",
+        format!("{label}: agentgate added vs direct"),
         p(&g, 50.0) - p(&d, 50.0),
         p(&g, 99.0) - p(&d, 99.0)
+    );
+    println!(
+        "{:<56} p50={:>+10.1} µs  p99={:>+10.1} µs",
+        format!("{label}: agentgate added vs pass-through"),
+        p(&g, 50.0) - p(&b, 50.0),
+        p(&g, 99.0) - p(&b, 99.0)
     );
     Ok(())
 }
@@ -91,6 +114,11 @@ pub async fn run() -> Result<(), String> {
         .var("JWT_SECRET", SECRET)
         .var("GATEWAY_SIGNING_KEY", SIGNING_SEED)
         .var("AGENT_ORIGIN_URL", &origin.base_url)
+        .start()
+        .await;
+    let baseline = Gateway::builder()
+        .config(crate::process::repo_root().join("bench/proxy-baseline/wrangler.toml"))
+        .var("ORIGIN", &origin.base_url)
         .start()
         .await;
     let t = now();
@@ -108,13 +136,16 @@ pub async fn run() -> Result<(), String> {
     }
     let path = "/api/agents/bench-agent/logs";
     let direct = origin.base_url.clone() + path;
-    let through = gw.url(path);
+    let urls = Targets {
+        direct: &direct,
+        baseline: &baseline.url(path),
+        gateway: &gw.url(path),
+    };
     println!("origin: gateway (wrangler dev, release wasm) in front of a loopback test origin");
     side_by_side(
         "small GET (JSON echo)",
         &client,
-        &direct,
-        &through,
+        &urls,
         &token,
         SMALL_ROUNDS,
         None,
@@ -124,8 +155,7 @@ pub async fn run() -> Result<(), String> {
     side_by_side(
         "1 MiB streamed GET",
         &client,
-        &direct,
-        &through,
+        &urls,
         &token,
         LARGE_ROUNDS,
         Some(LARGE_BYTES),
