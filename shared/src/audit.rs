@@ -116,8 +116,25 @@ impl AuditAction {
     pub const SECURITY_ALERT_AUTH_FAILURES: Self =
         Self::observation("security.alert.auth_failures");
 
+    /// Agent registered.
+    pub const AGENT_CREATE: Self = Self::attempt("agent.create");
+    /// Agent updated.
+    pub const AGENT_UPDATE: Self = Self::attempt("agent.update");
+    /// Agent deleted.
+    pub const AGENT_DELETE: Self = Self::attempt("agent.delete");
+    /// Agent started (at the origin).
+    pub const AGENT_START: Self = Self::attempt("agent.start");
+    /// Agent stopped (at the origin).
+    pub const AGENT_STOP: Self = Self::attempt("agent.stop");
+    /// An agent's memories deleted (at the origin).
+    pub const MEMORY_DELETE: Self = Self::attempt("memory.delete");
+    /// A memory room created (at the origin).
+    pub const MEMORY_ROOM_CREATE: Self = Self::attempt("memory.room.create");
+    /// The agent server told to stop.
+    pub const SERVER_STOP: Self = Self::attempt("server.stop");
+
     /// Every action, for lookups and tests.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 27] = [
         Self::LOGIN_PASSWORD,
         Self::LOGIN_JWT,
         Self::LOGIN_LEGACY_TOKEN,
@@ -137,6 +154,14 @@ impl AuditAction {
         Self::CONNECTOR_CREDENTIALS_DELETE,
         Self::ONBOARDING_WRITE,
         Self::SECURITY_ALERT_AUTH_FAILURES,
+        Self::AGENT_CREATE,
+        Self::AGENT_UPDATE,
+        Self::AGENT_DELETE,
+        Self::AGENT_START,
+        Self::AGENT_STOP,
+        Self::MEMORY_DELETE,
+        Self::MEMORY_ROOM_CREATE,
+        Self::SERVER_STOP,
     ];
 
     /// The base name, e.g. `auth.login.password` (what a route table names).

@@ -6,6 +6,7 @@
 //! The parser is sans-IO: it takes a lookup function, so the worker passes its
 //! `Env` and tests pass a map.
 
+use crate::assertion::AssertionKey;
 use crate::secret::Secret;
 use url::Url;
 use uuid::Uuid;
@@ -111,6 +112,13 @@ pub struct Config {
     /// When the rate limiter can't be reached, non-sensitive routes may proceed
     /// only if this is true (default false: fail closed).
     pub rate_limit_fail_open: bool,
+    /// The key that signs identity assertions to the agent origin
+    /// (`GATEWAY_SIGNING_KEY`; required with `AGENT_ORIGIN_URL`).
+    pub signing_key: Option<AssertionKey>,
+    /// The previous signing key, still published during rotation.
+    pub signing_key_previous: Option<AssertionKey>,
+    /// How long the gateway waits for the agent origin to answer.
+    pub agent_origin_timeout_ms: u64,
 }
 
 impl Config {
@@ -148,6 +156,9 @@ impl Config {
         "ARGON2_ITERATIONS",
         "ARGON2_PARALLELISM",
         "RATE_LIMIT_FAIL_OPEN",
+        "GATEWAY_SIGNING_KEY",
+        "GATEWAY_SIGNING_KEY_PREVIOUS",
+        "AGENT_ORIGIN_TIMEOUT_MS",
     ];
 
     /// Parse and validate. `lookup` returns a variable's value, or `None` when
@@ -299,6 +310,37 @@ impl Config {
             .map(|v| parse_fetch_url("AGENT_ORIGIN_URL", &v, development))
             .transpose()?;
 
+        let signing_key = get("GATEWAY_SIGNING_KEY")
+            .map(|v| {
+                AssertionKey::parse(&v).map_err(|r| ConfigError::new("GATEWAY_SIGNING_KEY", r))
+            })
+            .transpose()?;
+        let signing_key_previous = get("GATEWAY_SIGNING_KEY_PREVIOUS")
+            .map(|v| {
+                AssertionKey::parse(&v)
+                    .map_err(|r| ConfigError::new("GATEWAY_SIGNING_KEY_PREVIOUS", r))
+            })
+            .transpose()?;
+        if signing_key.is_none() && signing_key_previous.is_some() {
+            return Err(ConfigError::new(
+                "GATEWAY_SIGNING_KEY",
+                "is required when GATEWAY_SIGNING_KEY_PREVIOUS is set",
+            ));
+        }
+        if agent_origin.is_some() && signing_key.is_none() {
+            return Err(ConfigError::new(
+                "GATEWAY_SIGNING_KEY",
+                "is required when AGENT_ORIGIN_URL is set",
+            ));
+        }
+        let agent_origin_timeout_ms = parse_number(
+            "AGENT_ORIGIN_TIMEOUT_MS",
+            get("AGENT_ORIGIN_TIMEOUT_MS"),
+            30_000,
+            100,
+            300_000,
+        )?;
+
         let admin_emails = get("ADMIN_EMAILS")
             .map(|v| {
                 split_list(&v)
@@ -346,6 +388,9 @@ impl Config {
                 get("RATE_LIMIT_FAIL_OPEN"),
                 false,
             )?,
+            signing_key,
+            signing_key_previous,
+            agent_origin_timeout_ms,
         })
     }
 }
@@ -579,5 +624,52 @@ mod tests {
         assert!(c.origin_allowed("http://localhost:3000"));
         assert!(!c.origin_allowed("https://evil.example"));
         assert!(!c.origin_allowed("http://localhost:3001"));
+    }
+
+    #[test]
+    fn agent_origin_needs_a_signing_key() {
+        let seed = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk";
+        let origin = ("AGENT_ORIGIN_URL", "https://agents.example");
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Vars, Option<&str>)] = &[
+            (&[origin], Some("GATEWAY_SIGNING_KEY")),
+            (
+                &[origin, ("GATEWAY_SIGNING_KEY", "short")],
+                Some("GATEWAY_SIGNING_KEY"),
+            ),
+            (
+                &[("GATEWAY_SIGNING_KEY_PREVIOUS", seed)],
+                Some("GATEWAY_SIGNING_KEY"),
+            ),
+            (
+                &[
+                    ("GATEWAY_SIGNING_KEY", seed),
+                    ("GATEWAY_SIGNING_KEY_PREVIOUS", "x"),
+                ],
+                Some("GATEWAY_SIGNING_KEY_PREVIOUS"),
+            ),
+            (
+                &[
+                    origin,
+                    ("GATEWAY_SIGNING_KEY", seed),
+                    ("AGENT_ORIGIN_TIMEOUT_MS", "5"),
+                ],
+                Some("AGENT_ORIGIN_TIMEOUT_MS"),
+            ),
+            (&[origin, ("GATEWAY_SIGNING_KEY", seed)], None),
+        ];
+        for (pairs, refused) in cases {
+            let mut all = vec![("SERVER_ID", SERVER)];
+            all.extend_from_slice(pairs);
+            match (parse(&all), refused) {
+                (Err(e), Some(v)) => assert_eq!(e.variable, *v, "{pairs:?}"),
+                (Ok(c), None) => {
+                    assert!(c.signing_key.is_some());
+                    assert_eq!(c.agent_origin_timeout_ms, 30_000);
+                }
+                (Err(e), None) => panic!("{pairs:?} refused: {e}"),
+                (Ok(_), Some(v)) => panic!("{pairs:?} accepted, expected {v}"),
+            }
+        }
     }
 }

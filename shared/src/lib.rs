@@ -9,6 +9,7 @@
 //! `wasm-bindgen`; it builds for the host and for `wasm32-unknown-unknown`.
 #![forbid(unsafe_code)]
 
+pub mod assertion;
 pub mod audit;
 pub mod bootstrap;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod http_policy;
 pub mod ids;
 pub mod jwt;
+pub mod origin;
 pub mod password;
 pub mod ratelimit;
 pub mod realtime;

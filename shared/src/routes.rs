@@ -181,6 +181,20 @@ pub enum RouteId {
     WsTicket,
     DevCryptoVerify,
     DevStorageConformance,
+    AgentList,
+    AgentCreate,
+    AgentGet,
+    AgentUpdate,
+    AgentDelete,
+    AgentStart,
+    AgentStop,
+    AgentLogs,
+    MemoryList,
+    MemoryDelete,
+    MemoryRoomCreate,
+    AgentRoomMemories,
+    ServerLogs,
+    ServerStop,
 }
 
 /// One row of the route table.
@@ -256,6 +270,21 @@ const MESSAGING_READ: &[RateBucket] = &[
     RateBucket::Api,
     RateBucket::Category(Permission::MessagingRead),
 ];
+
+const AGENT_READ: &[RateBucket] = &[RateBucket::Api, RateBucket::Category(Permission::AgentRead)];
+const AGENT_WRITE: &[RateBucket] = &[
+    RateBucket::Api,
+    RateBucket::Category(Permission::AgentWrite),
+];
+const MEMORY_READ: &[RateBucket] = &[
+    RateBucket::Api,
+    RateBucket::Category(Permission::MemoryRead),
+];
+const MEMORY_WRITE: &[RateBucket] = &[
+    RateBucket::Api,
+    RateBucket::Category(Permission::MemoryWrite),
+];
+const ADMIN: &[RateBucket] = &[RateBucket::Api, RateBucket::Category(Permission::Admin)];
 
 /// The route table. Order matters only for readability: patterns don't overlap.
 pub static ROUTES: &[RouteSpec] = &[
@@ -412,6 +441,79 @@ pub static ROUTES: &[RouteSpec] = &[
     // Runs the storage conformance suite against the configured back end
     // inside workerd (tests/tests/storage_conformance.rs). Development only.
     route(DevStorageConformance, Post, "/__dev/storage/conformance").development_only(),
+    // The agent server (SPEC §7, §13). Registry routes are answered from the
+    // gateway's agents registry; runtime routes go to the agent origin.
+    route(AgentList, Get, "/api/agents")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentRead)
+        .limited(AGENT_READ),
+    route(AgentCreate, Post, "/api/agents")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentCreate)
+        .limited(&[
+            RateBucket::Api,
+            RateBucket::Category(Permission::AgentCreate),
+        ])
+        .audited("agent.create"),
+    route(AgentGet, Get, "/api/agents/:agentId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentRead)
+        .limited(AGENT_READ),
+    route(AgentUpdate, Patch, "/api/agents/:agentId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentWrite)
+        .limited(AGENT_WRITE)
+        .audited("agent.update"),
+    route(AgentDelete, Delete, "/api/agents/:agentId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentWrite)
+        .limited(AGENT_WRITE)
+        .audited("agent.delete"),
+    route(AgentStart, Post, "/api/agents/:agentId/start")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentWrite)
+        .limited(AGENT_WRITE)
+        .audited("agent.start"),
+    route(AgentStop, Post, "/api/agents/:agentId/stop")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentWrite)
+        .limited(AGENT_WRITE)
+        .audited("agent.stop"),
+    route(AgentLogs, Get, "/api/agents/:agentId/logs")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentRead)
+        .limited(AGENT_READ),
+    route(MemoryList, Get, "/api/memory/:agentId/memories")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MemoryRead)
+        .limited(MEMORY_READ),
+    route(MemoryDelete, Delete, "/api/memory/:agentId/memories")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MemoryWrite)
+        .limited(MEMORY_WRITE)
+        .audited("memory.delete"),
+    route(MemoryRoomCreate, Post, "/api/memory/:agentId/rooms")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MemoryWrite)
+        .limited(MEMORY_WRITE)
+        .audited("memory.room.create"),
+    route(
+        AgentRoomMemories,
+        Get,
+        "/api/agents/:agentId/rooms/:roomId/memories",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MemoryRead)
+    .limited(MEMORY_READ),
+    route(ServerLogs, Get, "/api/server/logs")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN),
+    route(ServerStop, Post, "/api/server/stop")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .audited("server.stop"),
 ];
 
 /// Path parameters captured by a pattern, in order.
@@ -595,5 +697,66 @@ mod tests {
             assert_eq!(Permission::parse(p.as_str()), Some(p));
         }
         assert_eq!(Permission::parse("agent:*"), None);
+    }
+
+    /// Every ElizaOS route the background documents name, with the
+    /// permission it needs: the table (the allowlist) must hold each one.
+    #[test]
+    fn table_covers_the_elizaos_routes() {
+        use Permission as P;
+        let expected: &[(&str, &str, Option<Permission>)] = &[
+            ("GET", "/api/agents", Some(P::AgentRead)),
+            ("POST", "/api/agents", Some(P::AgentCreate)),
+            ("GET", "/api/agents/a1", Some(P::AgentRead)),
+            ("PATCH", "/api/agents/a1", Some(P::AgentWrite)),
+            ("DELETE", "/api/agents/a1", Some(P::AgentWrite)),
+            ("POST", "/api/agents/a1/start", Some(P::AgentWrite)),
+            ("POST", "/api/agents/a1/stop", Some(P::AgentWrite)),
+            ("GET", "/api/agents/a1/logs", Some(P::AgentRead)),
+            ("GET", "/api/memory/a1/memories", Some(P::MemoryRead)),
+            ("DELETE", "/api/memory/a1/memories", Some(P::MemoryWrite)),
+            ("POST", "/api/memory/a1/rooms", Some(P::MemoryWrite)),
+            (
+                "GET",
+                "/api/agents/a1/rooms/r1/memories",
+                Some(P::MemoryRead),
+            ),
+            ("GET", "/api/server/ping", None),
+            ("GET", "/api/server/health", None),
+            ("GET", "/api/server/status", Some(P::SystemRead)),
+            ("GET", "/api/server/logs", Some(P::Admin)),
+            ("POST", "/api/server/stop", Some(P::Admin)),
+            ("POST", "/api/messaging/submit", Some(P::MessagingSend)),
+            ("GET", "/api/messaging/channels", Some(P::MessagingRead)),
+        ];
+        for (method, path, permission) in expected {
+            match resolve(method, path) {
+                Resolution::Found(spec, _) => {
+                    assert_eq!(spec.permission, *permission, "{method} {path}");
+                    if permission.is_some() {
+                        assert!(!spec.credentials.is_public(), "{method} {path}");
+                        assert!(!spec.buckets.is_empty(), "{method} {path}");
+                    }
+                    if *method != "GET" && path.starts_with("/api/agents/") {
+                        assert!(spec.audit.is_some(), "{method} {path} is not audited");
+                    }
+                }
+                other => panic!("{method} {path}: {other:?}"),
+            }
+        }
+        // Anything else under /api/ is denied by the table.
+        for (method, path) in [
+            ("GET", "/api/agents/a1/secrets"),
+            ("GET", "/api/memory/a1"),
+            ("POST", "/api/server/restart"),
+            ("GET", "/api/audio/a1"),
+            ("GET", "/api/agents/a1/rooms/r1"),
+        ] {
+            assert_eq!(
+                resolve(method, path),
+                Resolution::NotFound,
+                "{method} {path}"
+            );
+        }
     }
 }

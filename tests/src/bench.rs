@@ -1,6 +1,7 @@
 //! Small timing helpers for the benchmarks (bench/run.sh). Figures are
 //! measured side by side in one run: these machines are noisy.
 
+pub mod origin;
 pub mod storage;
 pub mod verify;
 

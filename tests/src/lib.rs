@@ -14,6 +14,7 @@ pub mod http;
 pub mod idp;
 pub mod jwt;
 pub mod keys;
+pub mod origin;
 pub mod pg;
 pub mod process;
 pub mod session;

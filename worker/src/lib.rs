@@ -15,6 +15,7 @@ mod client;
 mod crypto;
 mod env_config;
 mod error;
+mod origin;
 mod pipeline;
 mod random;
 mod remote_document;

@@ -2,6 +2,7 @@
 //! is keyed by the route table's ids: a route has a handler only if it is in
 //! the table.
 
+mod agents;
 mod auth;
 mod bootstrap;
 mod dev;
@@ -47,6 +48,19 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
         RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
         RouteId::DevStorageConformance => dev::storage_conformance(cx).await,
+        RouteId::AgentList => agents::list(req, cx).await,
+        RouteId::AgentCreate => agents::create(req, cx).await,
+        RouteId::AgentGet => agents::get(req, cx).await,
+        RouteId::AgentUpdate => agents::update(req, cx).await,
+        RouteId::AgentDelete => agents::delete(req, cx).await,
+        RouteId::AgentStart
+        | RouteId::AgentStop
+        | RouteId::AgentLogs
+        | RouteId::MemoryList
+        | RouteId::MemoryDelete
+        | RouteId::MemoryRoomCreate
+        | RouteId::AgentRoomMemories => agents::runtime(req, cx).await,
+        RouteId::ServerLogs | RouteId::ServerStop => agents::server_admin(req, cx).await,
     }
 }
 

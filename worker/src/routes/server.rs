@@ -50,8 +50,19 @@ pub fn status(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     ))
 }
 
-/// `GET /.well-known/jwks.json`: the gateway's own signing keys (SPEC §13).
-/// Until assertion signing keys are configured the set is empty.
-pub fn gateway_jwks(_cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    Ok(response::json(200, &json!({ "keys": [] })))
+/// `GET /.well-known/jwks.json`: the gateway's own signing keys (SPEC §13):
+/// the current key and, during rotation, the previous one. Empty when no
+/// signing key is configured.
+pub fn gateway_jwks(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let mut response = response::json(
+        200,
+        &agentgate_shared::assertion::public_jwks(
+            cx.config.signing_key.as_ref(),
+            cx.config.signing_key_previous.as_ref(),
+        ),
+    );
+    let _ = response
+        .headers_mut()
+        .set("Cache-Control", "public, max-age=300");
+    Ok(response)
 }

@@ -6,6 +6,7 @@
 
 pub mod conformance;
 pub mod d1;
+mod d1_agents;
 mod d1_channels;
 mod d1_repos;
 pub mod pg;
@@ -232,4 +233,39 @@ pub trait WsTicketRepo {
         ticket_hash: &str,
         now: i64,
     ) -> Result<Option<WsTicketGrant>, ApiError>;
+}
+
+/// The agents registry (SPEC §7). Every read is entity-scoped: an agent is
+/// visible to its owner and to the entities it is shared with; only the owner
+/// changes or deletes it.
+#[allow(async_fn_in_trait)]
+pub trait AgentRepo {
+    /// Registers `agent` with the scope as its owner; `false` if the id is taken.
+    async fn insert_agent(
+        &self,
+        scope: &EntityScope,
+        agent: &AgentRecord,
+    ) -> Result<bool, ApiError>;
+    /// The agent, if the scope owns it or it is shared with the scope.
+    async fn visible_agent(
+        &self,
+        scope: &EntityScope,
+        agent_id: &str,
+    ) -> Result<Option<AgentRecord>, ApiError>;
+    /// The scope's own and shared agents, newest first.
+    async fn visible_agents(
+        &self,
+        scope: &EntityScope,
+        limit: u32,
+    ) -> Result<Vec<AgentRecord>, ApiError>;
+    /// Applies `changes` to one of the scope's own agents; `None` if it isn't theirs.
+    async fn update_agent(
+        &self,
+        scope: &EntityScope,
+        agent_id: &str,
+        changes: &AgentChanges,
+        now: i64,
+    ) -> Result<Option<AgentRecord>, ApiError>;
+    /// Deletes one of the scope's own agents; `false` if it isn't theirs.
+    async fn delete_agent(&self, scope: &EntityScope, agent_id: &str) -> Result<bool, ApiError>;
 }

@@ -36,6 +36,7 @@
 //! an internal fault (503); one that came from a client is "no such row" for
 //! reads and 400 for writes (D1 would store any string).
 
+mod agents;
 mod channels;
 mod machine_tokens;
 

@@ -79,3 +79,24 @@ pub struct MachineTokenRecord {
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }
+
+/// A registered agent (SPEC §7): owned by one entity, optionally shared with
+/// others (who may read it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentRecord {
+    pub id: String,
+    pub name: String,
+    pub owner_entity_id: String,
+    pub shared_with: Vec<String>,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What an owner may change about an agent; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChanges {
+    pub name: Option<String>,
+    pub shared_with: Option<Vec<String>>,
+    pub status: Option<String>,
+}

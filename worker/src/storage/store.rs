@@ -6,8 +6,8 @@ use crate::auth::scope::{EntityScope, TenantScope};
 use crate::error::ApiError;
 use crate::storage::records::*;
 use crate::storage::{
-    AuditRepo, BootstrapJtiRepo, ChannelRepo, IdentityRepo, MachineTokenRepo, SessionRepo,
-    WsTicketRepo,
+    AgentRepo, AuditRepo, BootstrapJtiRepo, ChannelRepo, IdentityRepo, MachineTokenRepo,
+    SessionRepo, WsTicketRepo,
 };
 use agentgate_shared::config::{Config, StorageBackend};
 use worker::Env;
@@ -295,5 +295,41 @@ impl MachineTokenRepo for Store {
         now: i64,
     ) -> Result<bool, ApiError> {
         on_backend!(self, s => s.revoke_machine_token(scope, id, now).await)
+    }
+}
+
+impl AgentRepo for Store {
+    async fn insert_agent(&self, scope: &EntityScope, a: &AgentRecord) -> Result<bool, ApiError> {
+        on_backend!(self, s => s.insert_agent(scope, a).await)
+    }
+
+    async fn visible_agent(
+        &self,
+        scope: &EntityScope,
+        agent_id: &str,
+    ) -> Result<Option<AgentRecord>, ApiError> {
+        on_backend!(self, s => s.visible_agent(scope, agent_id).await)
+    }
+
+    async fn visible_agents(
+        &self,
+        scope: &EntityScope,
+        limit: u32,
+    ) -> Result<Vec<AgentRecord>, ApiError> {
+        on_backend!(self, s => s.visible_agents(scope, limit).await)
+    }
+
+    async fn update_agent(
+        &self,
+        scope: &EntityScope,
+        agent_id: &str,
+        changes: &AgentChanges,
+        now: i64,
+    ) -> Result<Option<AgentRecord>, ApiError> {
+        on_backend!(self, s => s.update_agent(scope, agent_id, changes, now).await)
+    }
+
+    async fn delete_agent(&self, scope: &EntityScope, agent_id: &str) -> Result<bool, ApiError> {
+        on_backend!(self, s => s.delete_agent(scope, agent_id).await)
     }
 }
