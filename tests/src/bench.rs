@@ -1,7 +1,9 @@
 //! Small timing helpers for the benchmarks (bench/run.sh). Figures are
 //! measured side by side in one run: these machines are noisy.
 
+pub mod auth;
 pub mod origin;
+pub mod rooms;
 pub mod storage;
 pub mod verify;
 
