@@ -4,6 +4,7 @@
 
 use crate::message_log::MessageLog;
 use crate::room_protocol::*;
+use crate::socket_limit;
 use agentgate_shared::realtime::{
     error_event, message_event, parse_client_event, world_state_event, ClientEvent,
     WORLD_STATE_MESSAGES,
@@ -16,16 +17,17 @@ use worker::{
 #[durable_object]
 pub struct ChannelRoom {
     state: State,
+    env: Env,
     log: MessageLog,
 }
 
 impl DurableObject for ChannelRoom {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new(PING, PONG) {
             state.set_websocket_auto_response(&pair);
         }
         let log = MessageLog::new(state.storage().sql());
-        Self { state, log }
+        Self { state, env, log }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -76,6 +78,9 @@ impl DurableObject for ChannelRoom {
         if join.expires_at.is_some_and(|exp| exp <= now_secs()) {
             let _ = ws.send_with_str(error_event("SESSION_REVOKED", "the session has expired"));
             return ws.close(Some(CLOSE_SESSION_REVOKED), Some("SESSION_REVOKED"));
+        }
+        if let Some(refusal) = socket_limit::refusal(&self.env, &join).await {
+            return ws.send_with_str(refusal);
         }
         let WebSocketIncomingMessage::String(frame) = message else {
             return ws.send_with_str(error_event("BAD_EVENT", "binary frames are not accepted"));

@@ -162,6 +162,8 @@ pub enum RouteId {
     DmChannel,
     WsTicket,
     DevCryptoVerify,
+    DevRateLimitFailedLogin,
+    DevRateLimitBurst,
 }
 
 /// One row of the route table.
@@ -308,6 +310,15 @@ pub static ROUTES: &[RouteSpec] = &[
     // Runs signature vectors through the worker's verifiers (Wycheproof in
     // workerd, and the verify benchmark). Development only.
     route(DevCryptoVerify, Post, "/__dev/crypto/verify").development_only(),
+    // Test and benchmark hooks of the rate limiter: the failed-login tracker
+    // (until the login route calls it) and one limiter's decisions per second.
+    route(
+        DevRateLimitFailedLogin,
+        Post,
+        "/__dev/ratelimit/failed-login",
+    )
+    .development_only(),
+    route(DevRateLimitBurst, Post, "/__dev/ratelimit/burst").development_only(),
 ];
 
 /// Path parameters captured by a pattern, in order.

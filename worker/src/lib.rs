@@ -15,6 +15,7 @@ mod env_config;
 mod error;
 mod pipeline;
 mod random;
+mod ratelimit;
 mod remote_document;
 mod response;
 mod rooms;

@@ -159,12 +159,14 @@ pub async fn authenticate(token: &str, config: &Config) -> Result<Caller, ApiErr
             ApiError::new(ErrorCode::InvalidToken).with_detail("token has no subject")
         })?;
     let entity_id = eliza_uuid(&sub);
+    let permissions = user_permissions();
     Ok(Caller {
+        tier: agentgate_shared::ratelimit::tier_for(&permissions),
         scope: EntityScope::new(tenant(config), entity_id.clone()),
         entity_id,
         credential: CredentialKind::ExternalJwt,
         issuer: claims.iss.clone(),
-        permissions: user_permissions(),
+        permissions,
         expires_at: Some(claims.exp),
         session_hash: None,
         ticket_channel: None,

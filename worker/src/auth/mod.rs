@@ -14,6 +14,7 @@ use scope::{EntityScope, TenantScope};
 use crate::error::ApiError;
 use crate::pipeline::header;
 use agentgate_shared::config::Config;
+use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::{Credentials, Permission, RouteId, RouteSpec};
 use agentgate_shared::ErrorCode;
 use std::collections::BTreeSet;
@@ -60,6 +61,9 @@ pub struct Caller {
     pub session_hash: Option<String>,
     /// For a socket ticket: the one channel it was issued for.
     pub ticket_channel: Option<String>,
+    /// The rate-limit tier (SPEC §8): admin with `admin:*`, else standard
+    /// (premium comes from the identity row).
+    pub tier: Tier,
 }
 
 /// The tenant scope of this deployment (pre-authentication lookups).

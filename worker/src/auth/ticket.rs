@@ -40,5 +40,6 @@ pub async fn authenticate(ticket: &str, env: &Env, config: &Config) -> Result<Ca
         expires_at: None,
         session_hash: grant.session_hash,
         ticket_channel: Some(grant.channel_id),
+        tier: agentgate_shared::ratelimit::Tier::Standard,
     })
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod dev;
+mod dev_ratelimit;
 mod messaging;
 mod server;
 
@@ -30,5 +31,7 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::DmChannel => messaging::dm_channel(req, cx).await,
         RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
         RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
+        RouteId::DevRateLimitFailedLogin => dev_ratelimit::failed_login(req, cx).await,
+        RouteId::DevRateLimitBurst => dev_ratelimit::burst(req, cx).await,
     }
 }
