@@ -32,3 +32,5 @@ where
     let out = f.await;
     (start.elapsed(), out)
 }
+
+pub mod ratelimit;

@@ -161,6 +161,11 @@ cat >/dev/null
             .arg(&persist)
             .arg("--env-file")
             .arg(&env_file)
+            .args(
+                config
+                    .iter()
+                    .flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]),
+            )
             .args([
                 "--show-interactive-dev-session=false",
                 "--log-level",

@@ -1,0 +1,42 @@
+//! The benchmark runner behind `bench/run.sh`: `bench [scenario…]` runs the
+//! named scenarios (all of them without arguments) and prints their figures.
+//! A scenario is one module under `tests/src/bench/`; add it to [`SCENARIOS`]
+//! and to [`run`].
+
+use std::process::ExitCode;
+
+/// Every scenario, in the order `bench` with no arguments runs them.
+const SCENARIOS: &[&str] = &["ratelimit"];
+
+async fn run(name: &str) -> Result<(), String> {
+    match name {
+        "ratelimit" => agentgate_e2e::bench::ratelimit::run().await,
+        other => Err(format!(
+            "unknown scenario `{other}` (known: {})",
+            SCENARIOS.join(", ")
+        )),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let names: Vec<&str> = if args.is_empty() {
+        SCENARIOS.to_vec()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let mut failed = false;
+    for name in names {
+        println!("== {name}");
+        if let Err(e) = run(name).await {
+            eprintln!("{name}: {e}");
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
