@@ -341,6 +341,10 @@ fn config_without_limiter() -> std::path::PathBuf {
     let root = repo_root();
     let text = std::fs::read_to_string(root.join("wrangler.toml")).unwrap();
     assert!(text.contains(r#"{ name = "RATE_LIMITER", class_name = "RateLimiter" },"#));
+    // No custom build either: the test uses the worker already built.
+    let build = text.find("[build]").unwrap();
+    let vars = text.find("[vars]").unwrap();
+    let text = format!("{}{}", &text[..build], &text[vars..]);
     let text = text
         .replace(
             r#"  { name = "RATE_LIMITER", class_name = "RateLimiter" },"#,
@@ -348,11 +352,11 @@ fn config_without_limiter() -> std::path::PathBuf {
         )
         .replace(
             r#"main = "worker/build/index.js""#,
-            r#"main = "../worker/build/index.js""#,
+            &format!(r#"main = "{}/worker/build/index.js""#, root.display()),
         )
         .replace(
             r#"migrations_dir = "migrations/d1""#,
-            r#"migrations_dir = "../migrations/d1""#,
+            &format!(r#"migrations_dir = "{}/migrations/d1""#, root.display()),
         );
     let dir = root.join("target/ratelimit-e2e");
     std::fs::create_dir_all(&dir).unwrap();
@@ -420,10 +424,11 @@ async fn socket_connects_and_messages_are_limited() {
     assert!(started.elapsed() < Duration::from_secs(6));
 
     // ws-message: 30 per minute per entity. Frames beyond it get an error
-    // event and are not broadcast; the socket stays open and usable.
+    // event and are not broadcast; the socket stays open and usable. (Only
+    // two over, so the adaptive penalty — three refusals — stays off.)
     let socket = &mut sockets[0];
     let started = Instant::now();
-    for i in 0..36 {
+    for i in 0..32 {
         send(
             socket,
             &json!({"type": "message", "text": format!("m{i}")}).to_string(),
@@ -431,7 +436,7 @@ async fn socket_connects_and_messages_are_limited() {
         .await;
     }
     let (mut messages, mut refusals) = (0u64, 0u64);
-    for _ in 0..36 {
+    for _ in 0..32 {
         let event = recv_json(socket, WAIT).await;
         match event["type"].as_str() {
             Some("message") => messages += 1,
@@ -443,7 +448,10 @@ async fn socket_connects_and_messages_are_limited() {
         }
     }
     let refills = started.elapsed().as_millis() as u64 / 2000;
-    assert!(refusals >= 1, "{messages} messages, {refusals} refusals");
+    assert!(
+        (1..=2).contains(&refusals),
+        "{messages} messages, {refusals} refusals"
+    );
     assert!(
         (30..=30 + refills).contains(&messages),
         "{messages} messages in {:?}",

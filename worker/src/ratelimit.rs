@@ -18,8 +18,8 @@ use agentgate_durable_objects::limiter_protocol::{
 };
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::{
-    bucket_key, client_ip, counted_by, failed_login_key, tightest, Counted, RateLimitHeaders,
-    Subject, Tier, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER,
+    bucket_key, client_ip, counted_by, failed_login_key, may_proceed_unlimited, tightest, Counted,
+    RateLimitHeaders, Subject, Tier, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER,
 };
 use agentgate_shared::routes::{RateBucket, RouteSpec};
 use agentgate_shared::ErrorCode;
@@ -193,11 +193,11 @@ async fn enforce(
             )
         }
     });
-    let sensitive = spec.buckets.contains(&RateBucket::Sensitive);
+    let proceed_unlimited = may_proceed_unlimited(spec.buckets, config.rate_limit_fail_open);
     for (key, answer) in join_all(checks).await {
         match answer {
             Ok(answer) => limited.decisions.push(answer.headers()),
-            Err(e) if config.rate_limit_fail_open && !sensitive => {
+            Err(e) if proceed_unlimited => {
                 worker::console_warn!(
                     "{}",
                     serde_json::json!({"level": "warn", "event": "ratelimit.fail_open", "key": key, "detail": e.to_string()})

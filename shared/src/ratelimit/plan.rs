@@ -64,6 +64,13 @@ impl RateLimitSettings {
     }
 }
 
+/// Whether a request may proceed when a limiter of its route can't be
+/// reached: never for a route with a `sensitive` bucket, otherwise only when
+/// the deployment chose `RATE_LIMIT_FAIL_OPEN=true` (default: fail closed).
+pub fn may_proceed_unlimited(route_buckets: &[RateBucket], fail_open: bool) -> bool {
+    fail_open && !route_buckets.contains(&RateBucket::Sensitive)
+}
+
 /// Why no client IP could be established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ClientIpError {
@@ -164,6 +171,28 @@ mod tests {
             s.limits.limit_for(RateBucket::Api, Tier::Standard).count,
             100
         );
+    }
+
+    #[test]
+    fn unreachable_limiter_fails_closed() {
+        let sensitive = [RateBucket::Sensitive];
+        let auth = [RateBucket::Auth];
+        let api = [RateBucket::Api, RateBucket::Category(Permission::AgentRead)];
+        let cases: &[(&[RateBucket], bool, bool)] = &[
+            (&sensitive, false, false),
+            (&sensitive, true, false),
+            (&auth, false, false),
+            (&auth, true, true),
+            (&api, false, false),
+            (&api, true, true),
+        ];
+        for (buckets, fail_open, proceed) in cases {
+            assert_eq!(
+                may_proceed_unlimited(buckets, *fail_open),
+                *proceed,
+                "{buckets:?} fail_open={fail_open}"
+            );
+        }
     }
 
     #[test]
