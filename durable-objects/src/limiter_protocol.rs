@@ -155,3 +155,52 @@ impl SocketMessageLimit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentgate_shared::ratelimit::{check, Limit};
+
+    #[test]
+    fn decisions_survive_the_wire() {
+        let limit = Limit::per_minute(2);
+        let admitted = check(None, limit, 0, 1);
+        let first = admitted.new_state;
+        let refused = check(Some(check(Some(first), limit, 0, 1).new_state), limit, 0, 1);
+        for decision in [admitted, refused] {
+            let headers = RateLimitHeaders::from_decision(&decision);
+            let wire: CheckResponse = serde_json::from_str(
+                &serde_json::to_string(&CheckResponse::from(&headers)).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(wire.allowed, decision.allowed);
+            assert_eq!(wire.headers(), headers);
+        }
+        assert_eq!(
+            RateLimitHeaders::from_decision(&refused).retry_after_secs,
+            Some(30)
+        );
+    }
+
+    #[test]
+    fn policies_survive_the_wire() {
+        let p = AdaptivePolicy::SPEC;
+        assert_eq!(AdaptivePolicy::from(WireAdaptivePolicy::from(p)), p);
+        let a = AlertPolicy::SPEC;
+        assert_eq!(AlertPolicy::from(FailedLoginRequest::from(a)), a);
+        let spec = SocketMessageLimit::spec();
+        assert_eq!(spec.check.limit, Limit::per_minute(30));
+        assert!(!spec.fail_open);
+    }
+
+    #[test]
+    fn a_join_without_a_limit_gets_the_spec_limit() {
+        use crate::room_protocol::RoomJoin;
+        let base = r#""channelId":"c","entityId":"e","credential":"jwt","sessionHash":null,"expiresAt":null,"participants":[]"#;
+        let absent: RoomJoin = serde_json::from_str(&format!("{{{base}}}")).unwrap();
+        assert_eq!(absent.message_limit, Some(SocketMessageLimit::spec()));
+        let off: RoomJoin =
+            serde_json::from_str(&format!(r#"{{{base},"messageLimit":null}}"#)).unwrap();
+        assert_eq!(off.message_limit, None);
+    }
+}
