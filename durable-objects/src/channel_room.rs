@@ -19,6 +19,7 @@ pub struct ChannelRoom {
     state: State,
     env: Env,
     log: MessageLog,
+    turns: socket_limit::Turns,
 }
 
 impl DurableObject for ChannelRoom {
@@ -27,7 +28,12 @@ impl DurableObject for ChannelRoom {
             state.set_websocket_auto_response(&pair);
         }
         let log = MessageLog::new(state.storage().sql());
-        Self { state, env, log }
+        Self {
+            state,
+            env,
+            log,
+            turns: socket_limit::Turns::default(),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -79,6 +85,7 @@ impl DurableObject for ChannelRoom {
             let _ = ws.send_with_str(error_event("SESSION_REVOKED", "the session has expired"));
             return ws.close(Some(CLOSE_SESSION_REVOKED), Some("SESSION_REVOKED"));
         }
+        let _turn = self.turns.next().await;
         if let Some(refusal) = socket_limit::refusal(&self.env, &join).await {
             return ws.send_with_str(refusal);
         }

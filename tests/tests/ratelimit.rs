@@ -435,11 +435,14 @@ async fn socket_connects_and_messages_are_limited() {
         )
         .await;
     }
-    let (mut messages, mut refusals) = (0u64, 0u64);
+    let (mut messages, mut refusals, mut order) = (0u64, 0u64, Vec::new());
     for _ in 0..32 {
         let event = recv_json(socket, WAIT).await;
         match event["type"].as_str() {
-            Some("message") => messages += 1,
+            Some("message") => {
+                messages += 1;
+                order.push(event["text"].as_str().unwrap()[1..].parse::<u32>().unwrap());
+            }
             Some("error") => {
                 assert_eq!(event["code"], "RATE_LIMIT_EXCEEDED", "{event}");
                 refusals += 1;
@@ -456,6 +459,10 @@ async fn socket_connects_and_messages_are_limited() {
         (30..=30 + refills).contains(&messages),
         "{messages} messages in {:?}",
         started.elapsed()
+    );
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "admitted frames keep their order: {order:?}"
     );
     send(socket, r#"{"type":"ping"}"#).await;
     assert_eq!(recv_json(socket, WAIT).await["type"], "pong");

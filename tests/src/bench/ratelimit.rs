@@ -1,10 +1,12 @@
 //! `bench/run.sh ratelimit`: what the rate limiter costs.
 //!
 //! 1. Added latency per request: the same routes on two gateways started side
-//!    by side, one limiting (`RATE_LIMIT_PERIOD_MS=1`, so nothing is ever
-//!    refused and every request still consults its limiters) and one with
-//!    limiting off (`RATE_LIMIT_DISABLED=true`, development only). Requests
-//!    alternate between the two so machine noise hits both alike.
+//!    by side, one limiting with the SPEC limits and one with limiting off
+//!    (`RATE_LIMIT_DISABLED=true`, development only). Requests alternate
+//!    between the two so machine noise hits both alike. They rotate over a
+//!    pool of client IPs (the development `X-Agentgate-Dev-Client-IP` hook)
+//!    and of callers, as real traffic from many clients would, so no bucket
+//!    ever refuses and every limiter instance is warm after the warm-up.
 //! 2. Decisions per second one limiter instance sustains: the development hook
 //!    `POST /__dev/ratelimit/burst` sends checks to one instance from inside
 //!    the worker and times them in the runtime.
@@ -18,18 +20,31 @@ use std::time::{Duration, Instant};
 
 const SECRET: &str = "bench-ratelimit-shared-secret-at-least-32-bytes";
 const ROUNDS: usize = 400;
-const WARMUP: usize = 30;
+/// Client IPs: 20/min each for `auth`, so every IP sees at most ~8 requests.
+const IPS: usize = 64;
+/// Callers: 100/min each for `api`, so every caller sees at most ~30.
+const CALLERS: usize = 16;
 
-fn token() -> String {
+fn token(i: usize) -> String {
     let t = now();
-    hs256(SECRET, &json!({"sub": "bench", "iat": t, "exp": t + 3600}))
+    hs256(
+        SECRET,
+        &json!({"sub": format!("bench-{i}"), "iat": t, "exp": t + 3600}),
+    )
 }
 
-async fn timed_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Duration, String> {
+/// Client `i`: its IP and its caller's token.
+struct Client {
+    ip: String,
+    token: String,
+}
+
+async fn timed_get(http: &reqwest::Client, url: &str, client: &Client) -> Result<Duration, String> {
     let start = Instant::now();
     let resp = http
         .get(url)
-        .bearer_auth(token)
+        .bearer_auth(&client.token)
+        .header("X-Agentgate-Dev-Client-IP", &client.ip)
         .send()
         .await
         .map_err(|e| e.to_string())?;
@@ -43,18 +58,20 @@ async fn timed_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Dur
 }
 
 pub async fn run() -> Result<(), String> {
-    let limited = Gateway::builder()
-        .var("JWT_SECRET", SECRET)
-        .var("RATE_LIMIT_PERIOD_MS", "1")
-        .start()
-        .await;
+    let limited = Gateway::builder().var("JWT_SECRET", SECRET).start().await;
     let off = Gateway::builder()
         .var("JWT_SECRET", SECRET)
         .var("RATE_LIMIT_DISABLED", "true")
         .start()
         .await;
     let http = client();
-    let token = token();
+    let tokens: Vec<String> = (0..CALLERS).map(token).collect();
+    let clients: Vec<Client> = (0..IPS)
+        .map(|i| Client {
+            ip: format!("198.18.{}.{}", i / 250, i % 250 + 1),
+            token: tokens[i % CALLERS].clone(),
+        })
+        .collect();
     let routes = [
         ("GET /api/auth/me (1 IP bucket)", "/api/auth/me"),
         (
@@ -65,14 +82,15 @@ pub async fn run() -> Result<(), String> {
     println!("added latency of the limiter, {ROUNDS} requests per side, alternating:");
     for (label, path) in routes {
         let (on_url, off_url) = (limited.url(path), off.url(path));
-        for _ in 0..WARMUP {
-            timed_get(&http, &on_url, &token).await?;
-            timed_get(&http, &off_url, &token).await?;
+        for client in &clients {
+            timed_get(&http, &on_url, client).await?;
+            timed_get(&http, &off_url, client).await?;
         }
         let (mut on, mut without) = (Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            on.push(timed_get(&http, &on_url, &token).await?);
-            without.push(timed_get(&http, &off_url, &token).await?);
+        for round in 0..ROUNDS {
+            let client = &clients[round % IPS];
+            on.push(timed_get(&http, &on_url, client).await?);
+            without.push(timed_get(&http, &off_url, client).await?);
         }
         let p = |v: &mut Vec<Duration>, q: f64| {
             v.sort();
@@ -99,8 +117,10 @@ pub async fn run() -> Result<(), String> {
                 "key": format!("burst-{i}"),
                 "n": n,
                 "concurrency": concurrency,
-                "count": 1_000_000,
-                "periodMs": 60_000,
+                // Never refuses within the run, and stays busy (not idle) so
+                // the cleanup alarm doesn't churn.
+                "count": 10_000,
+                "periodMs": 3_600_000,
             }))
             .send()
             .await
