@@ -1,11 +1,17 @@
 //! Calls to a `RateLimiter` instance, shared by the worker and `ChannelRoom`.
-//! Every failure (no binding, runtime error, unexpected answer) is an `Err`:
-//! callers decide how to fail closed.
+//! Every failure (no binding, runtime error, unexpected answer, no answer
+//! within [`TIMEOUT`]) is an `Err`: callers decide how to fail closed.
 
 use crate::limiter_protocol::*;
+use futures::future::{select, Either};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{Env, Headers, Method, Request, RequestInit};
+use std::time::Duration;
+use worker::{Delay, Env, Headers, Method, Request, RequestInit};
+
+/// How long a caller waits for a limiter before treating it as unreachable:
+/// a stuck limiter must not hold requests forever.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Asks the limiter named `key` whether a request is admitted.
 pub async fn check(env: &Env, key: &str, request: &CheckRequest) -> worker::Result<CheckResponse> {
@@ -40,7 +46,15 @@ async fn call<Req: Serialize, Resp: DeserializeOwned>(
         .with_headers(headers)
         .with_body(Some(serde_json::to_string(body)?.into()));
     let req = Request::new_with_init(&format!("https://rate-limiter{path}"), &init)?;
-    let mut resp = stub.fetch_with_request(req).await?;
+    let fetch = std::pin::pin!(stub.fetch_with_request(req));
+    let mut resp = match select(fetch, Delay::from(TIMEOUT)).await {
+        Either::Left((resp, _)) => resp?,
+        Either::Right(_) => {
+            return Err(worker::Error::RustError(format!(
+                "rate limiter did not answer {path} within {TIMEOUT:?}"
+            )))
+        }
+    };
     if resp.status_code() != 200 {
         return Err(worker::Error::RustError(format!(
             "rate limiter answered {} to {path}",

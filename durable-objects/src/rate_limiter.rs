@@ -4,7 +4,7 @@
 //! loses nothing). The runtime delivers one event at a time and only switches
 //! at an `await`; between reading the state and writing the new one there is
 //! no `await` (the SQL API is synchronous), so N concurrent checks against a
-//! limit L admit exactly min(N, L). An alarm deletes the storage once the key
+//! limit L admit exactly min(N, L). An alarm deletes the key's rows once it
 //! is idle (full bucket, no penalty, no refusal or failure still counted).
 
 use crate::limiter_protocol::*;
@@ -27,7 +27,7 @@ const FAILURES_ROW: &str = "failures";
 #[durable_object]
 pub struct RateLimiter {
     state: State,
-    /// Whether the table exists (it is dropped when the key goes idle).
+    /// Whether the table exists (created once per instance).
     table_ready: Cell<bool>,
     /// Whether this instance has an alarm pending (after an eviction the new
     /// instance sets it again, which is harmless).
@@ -80,14 +80,11 @@ impl DurableObject for RateLimiter {
         match self.latest_idle_at()? {
             Some(idle_at) if idle_at > now => self.arm_alarm(idle_at).await?,
             _ => {
-                // Idle: forget the key entirely. The drop is synchronous, so no
-                // check can slip in between deciding and deleting.
-                self.state
-                    .storage()
-                    .sql()
-                    .exec("DROP TABLE IF EXISTS state", None)?;
-                self.table_ready.set(false);
-                self.state.storage().delete_all().await?;
+                // Idle: forget the key's rows. Synchronous, so no check can
+                // slip in between deciding and deleting. (Not `DROP TABLE` +
+                // `deleteAll()`: with those, requests under `wrangler dev`
+                // occasionally stalled for minutes; cause not isolated.)
+                self.state.storage().sql().exec("DELETE FROM state", None)?;
             }
         }
         Response::ok("")
