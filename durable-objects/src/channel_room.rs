@@ -4,6 +4,7 @@
 
 use crate::message_log::MessageLog;
 use crate::room_protocol::*;
+use crate::socket_limit;
 use agentgate_shared::realtime::{
     error_event, message_event, parse_client_event, world_state_event, ClientEvent,
     WORLD_STATE_MESSAGES,
@@ -16,11 +17,13 @@ use worker::{
 #[durable_object]
 pub struct ChannelRoom {
     state: State,
+    env: Env,
     log: MessageLog,
+    turns: socket_limit::Turns,
 }
 
 impl DurableObject for ChannelRoom {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new(PING, PONG) {
             state.set_websocket_auto_response(&pair);
         }
@@ -32,7 +35,12 @@ impl DurableObject for ChannelRoom {
             "{}",
             serde_json::json!({"event": "channel_room.started", "objectId": state.id().to_string()})
         );
-        Self { state, log }
+        Self {
+            state,
+            env,
+            log,
+            turns: socket_limit::Turns::default(),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -83,6 +91,10 @@ impl DurableObject for ChannelRoom {
         if join.expires_at.is_some_and(|exp| exp <= now_secs()) {
             let _ = ws.send_with_str(error_event("SESSION_REVOKED", "the session has expired"));
             return ws.close(Some(CLOSE_SESSION_REVOKED), Some("SESSION_REVOKED"));
+        }
+        let _turn = self.turns.next().await;
+        if let Some(refusal) = socket_limit::refusal(&self.env, &join).await {
+            return ws.send_with_str(refusal);
         }
         let WebSocketIncomingMessage::String(frame) = message else {
             return ws.send_with_str(error_event("BAD_EVENT", "binary frames are not accepted"));

@@ -12,9 +12,12 @@
 #![forbid(unsafe_code)]
 
 mod channel_room;
+pub mod limiter_client;
+pub mod limiter_protocol;
 mod message_log;
 mod rate_limiter;
 pub mod room_protocol;
+mod socket_limit;
 
 pub use channel_room::ChannelRoom;
 pub use rate_limiter::RateLimiter;

@@ -31,6 +31,14 @@ pub struct RoomJoin {
     pub expires_at: Option<u64>,
     /// The channel's participants when the socket joined (for world-state).
     pub participants: Vec<String>,
+    /// The `ws-message` limit of this socket's frames; `null` only when
+    /// limiting is off (development), absent means the SPEC limit.
+    #[serde(default = "spec_message_limit")]
+    pub message_limit: Option<crate::limiter_protocol::SocketMessageLimit>,
+}
+
+fn spec_message_limit() -> Option<crate::limiter_protocol::SocketMessageLimit> {
+    Some(crate::limiter_protocol::SocketMessageLimit::spec())
 }
 
 /// A message posted over REST, to be logged and broadcast like a socket one.

@@ -7,6 +7,7 @@
 //! `Env` and tests pass a map.
 
 use crate::assertion::AssertionKey;
+use crate::ratelimit::RateLimitSettings;
 use crate::secret::Secret;
 use url::Url;
 use uuid::Uuid;
@@ -119,6 +120,10 @@ pub struct Config {
     pub signing_key_previous: Option<AssertionKey>,
     /// How long the gateway waits for the agent origin to answer.
     pub agent_origin_timeout_ms: u64,
+    /// SPEC §8 limits with the configured period and penalty
+    /// (`RATE_LIMIT_PERIOD_MS`, `RATE_LIMIT_PENALTY_MS`), and the
+    /// development-only switch `RATE_LIMIT_DISABLED`.
+    pub rate_limit: RateLimitSettings,
 }
 
 impl Config {
@@ -159,6 +164,9 @@ impl Config {
         "GATEWAY_SIGNING_KEY",
         "GATEWAY_SIGNING_KEY_PREVIOUS",
         "AGENT_ORIGIN_TIMEOUT_MS",
+        "RATE_LIMIT_PERIOD_MS",
+        "RATE_LIMIT_PENALTY_MS",
+        "RATE_LIMIT_DISABLED",
     ];
 
     /// Parse and validate. `lookup` returns a variable's value, or `None` when
@@ -391,8 +399,42 @@ impl Config {
             signing_key,
             signing_key_previous,
             agent_origin_timeout_ms,
+            rate_limit: parse_rate_limit(&get, development)?,
         })
     }
+}
+
+/// `RATE_LIMIT_PERIOD_MS` (default 60000: the SPEC's per-minute counts),
+/// `RATE_LIMIT_PENALTY_MS` (default 3600000: the adaptive penalty's length)
+/// and `RATE_LIMIT_DISABLED` (development only: the benchmark's baseline).
+fn parse_rate_limit(
+    get: &impl Fn(&str) -> Option<String>,
+    development: bool,
+) -> Result<RateLimitSettings, ConfigError> {
+    let period_ms = parse_number(
+        "RATE_LIMIT_PERIOD_MS",
+        get("RATE_LIMIT_PERIOD_MS"),
+        crate::ratelimit::DEFAULT_PERIOD_MS,
+        1,
+        3_600_000,
+    )?;
+    let penalty_ms = parse_number(
+        "RATE_LIMIT_PENALTY_MS",
+        get("RATE_LIMIT_PENALTY_MS"),
+        RateLimitSettings::SPEC.adaptive.penalty_ms,
+        1,
+        7 * 24 * 3_600_000,
+    )?;
+    let disabled = parse_bool("RATE_LIMIT_DISABLED", get("RATE_LIMIT_DISABLED"), false)?;
+    if disabled && !development {
+        return Err(ConfigError::new(
+            "RATE_LIMIT_DISABLED",
+            "may be true only with ENVIRONMENT=development",
+        ));
+    }
+    let mut settings = RateLimitSettings::with_timing(period_ms, penalty_ms);
+    settings.enabled = !disabled;
+    Ok(settings)
 }
 
 fn split_list(v: &str) -> Vec<String> {
@@ -509,6 +551,39 @@ mod tests {
         assert!(!c.allow_registration);
         assert_eq!(c.jwt.leeway_secs, 60);
         assert_eq!(c.password_hash, PasswordHashParams::FLOOR);
+        assert_eq!(c.rate_limit, RateLimitSettings::SPEC);
+    }
+
+    #[test]
+    fn rate_limit_timing_and_switch() {
+        let c = parse(&[
+            ("SERVER_ID", SERVER),
+            ("RATE_LIMIT_PERIOD_MS", "2000"),
+            ("RATE_LIMIT_PENALTY_MS", "9000"),
+        ])
+        .unwrap();
+        assert_eq!(c.rate_limit.limits.auth.period_ms, 2000);
+        assert_eq!(c.rate_limit.limits.auth.count, 20);
+        assert_eq!(c.rate_limit.adaptive.penalty_ms, 9000);
+        assert!(c.rate_limit.enabled);
+        let dev = parse(&[
+            ("SERVER_ID", SERVER),
+            ("ENVIRONMENT", "development"),
+            ("RATE_LIMIT_DISABLED", "true"),
+        ])
+        .unwrap();
+        assert!(!dev.rate_limit.enabled);
+        let refused: &[(&str, &str)] = &[
+            ("RATE_LIMIT_DISABLED", "true"),
+            ("RATE_LIMIT_PERIOD_MS", "0"),
+            ("RATE_LIMIT_PERIOD_MS", "3600001"),
+            ("RATE_LIMIT_PERIOD_MS", "1m"),
+            ("RATE_LIMIT_PENALTY_MS", "0"),
+        ];
+        for (name, value) in refused {
+            let err = parse(&[("SERVER_ID", SERVER), (name, value)]).err();
+            assert_eq!(err.map(|e| e.variable), Some(*name), "{name}={value}");
+        }
     }
 
     #[test]

@@ -195,6 +195,7 @@ pub enum RouteId {
     AgentRoomMemories,
     ServerLogs,
     ServerStop,
+    DevRateLimitBurst,
 }
 
 /// One row of the route table.
@@ -514,6 +515,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .needs(Permission::Admin)
         .limited(ADMIN)
         .audited("server.stop"),
+    // Benchmark hook of the rate limiter: one limiter's decisions per second.
+    route(DevRateLimitBurst, Post, "/__dev/ratelimit/burst").development_only(),
 ];
 
 /// Path parameters captured by a pattern, in order.

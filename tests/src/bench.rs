@@ -38,3 +38,5 @@ where
     let out = f.await;
     (start.elapsed(), out)
 }
+
+pub mod ratelimit;

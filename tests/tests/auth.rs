@@ -11,6 +11,17 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+/// These flows send more sensitive requests (setup, logins, revocations) per
+/// minute from one address than the limiter allows; rate limiting has its own
+/// suite (tests/tests/ratelimit.rs).
+fn limits_off() -> agentgate_e2e::GatewayBuilder {
+    Gateway::builder().var("RATE_LIMIT_DISABLED", "true")
+}
+
+async fn gateway() -> Gateway {
+    limits_off().start().await
+}
+
 fn sha256_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes())
         .iter()
@@ -20,7 +31,7 @@ fn sha256_hex(s: &str) -> String {
 
 #[tokio::test]
 async fn first_run_setup_happens_once_and_status_tells_the_client() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let status = json(
         client()
             .get(gw.url("/api/auth/status"))
@@ -74,7 +85,7 @@ async fn first_run_setup_happens_once_and_status_tells_the_client() {
 
 #[tokio::test]
 async fn concurrent_setups_create_exactly_one_owner() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let attempts = (0..4).map(|i| {
         client()
             .post(gw.url("/api/auth/setup"))
@@ -107,7 +118,7 @@ async fn concurrent_setups_create_exactly_one_owner() {
 
 #[tokio::test]
 async fn cookies_have_the_spec_attributes_and_only_hashes_are_stored() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let (setup_session, _) = setup_owner(&gw).await;
 
     let resp = login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await;
@@ -157,6 +168,8 @@ async fn cookies_have_the_spec_attributes_and_only_hashes_are_stored() {
 
 #[tokio::test]
 async fn secure_cookie_outside_development() {
+    // One sensitive request: limits stay on (RATE_LIMIT_DISABLED is
+    // development-only).
     let gw = Gateway::builder()
         .var("ENVIRONMENT", "production")
         .start()
@@ -175,7 +188,7 @@ async fn secure_cookie_outside_development() {
 
 #[tokio::test]
 async fn login_failures_look_alike_and_logout_ends_the_session() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     setup_owner(&gw).await;
 
     let wrong = login(&gw, OWNER_EMAIL, "not-the-right-password-1").await;
@@ -201,7 +214,7 @@ async fn login_failures_look_alike_and_logout_ends_the_session() {
 
 #[tokio::test]
 async fn csrf_is_required_on_unsafe_cookie_requests() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let (owner, _) = setup_owner(&gw).await;
     let url = gw.url("/api/messaging/channels");
     let body = json!({"name": "general"});
@@ -256,7 +269,7 @@ async fn csrf_is_required_on_unsafe_cookie_requests() {
 
 #[tokio::test]
 async fn password_change_revokes_other_sessions_and_keeps_the_current_one() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let (first, _) = setup_owner(&gw).await;
     let second = BrowserSession::from_response(&login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await);
     let url = gw.url("/api/auth/password/change");
@@ -299,7 +312,7 @@ async fn password_change_revokes_other_sessions_and_keeps_the_current_one() {
 
 #[tokio::test]
 async fn sessions_are_listed_and_revoked_one_or_all() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let (a, _) = setup_owner(&gw).await;
     let b = BrowserSession::from_response(&login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await);
     let c = BrowserSession::from_response(&login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await);
@@ -381,7 +394,7 @@ async fn sessions_are_listed_and_revoked_one_or_all() {
 
 #[tokio::test]
 async fn machine_tokens_hold_only_their_scopes() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let (owner, _) = setup_owner(&gw).await;
     let created = owner
         .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
@@ -527,7 +540,7 @@ async fn machine_tokens_hold_only_their_scopes() {
 
 #[tokio::test]
 async fn weak_passwords_are_refused_with_a_reason() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let cases = [
         ("eleven-char", "too_short"),
         ("password1234", "too_weak"),
@@ -561,7 +574,7 @@ async fn weak_passwords_are_refused_with_a_reason() {
 
 #[tokio::test]
 async fn registration_exists_only_when_enabled() {
-    let closed = Gateway::start().await;
+    let closed = gateway().await;
     let body =
         json!({"email": "user@agentgate.test", "password": STRONG_PASSWORD, "displayName": "User"});
     let resp = client()
@@ -573,10 +586,7 @@ async fn registration_exists_only_when_enabled() {
     expect_error(resp, 404, "NOT_FOUND").await;
     drop(closed);
 
-    let open = Gateway::builder()
-        .var("ALLOW_REGISTRATION", "true")
-        .start()
-        .await;
+    let open = limits_off().var("ALLOW_REGISTRATION", "true").start().await;
     let resp = client()
         .post(open.url("/api/auth/register"))
         .json(&body)
@@ -609,7 +619,7 @@ async fn registration_exists_only_when_enabled() {
 
 #[tokio::test]
 async fn audit_rows_record_outcomes_and_never_secrets() {
-    let gw = Gateway::start().await;
+    let gw = gateway().await;
     let (owner, owner_body) = setup_owner(&gw).await;
     let owner_id = owner_body["identity"]["id"].as_str().unwrap().to_owned();
     expect_error(
@@ -697,7 +707,7 @@ async fn audit_rows_record_outcomes_and_never_secrets() {
 async fn legacy_bearer_works_in_its_window_until_the_owner_has_a_password() {
     const LEGACY: &str = "legacy-static-token-for-the-e2e-suite";
     let now = agentgate_e2e::jwt::now();
-    let gw = Gateway::builder()
+    let gw = limits_off()
         .var("ELIZA_LEGACY_TOKEN", LEGACY)
         .var("LEGACY_TOKEN_SINCE", (now - 3600).to_string())
         .start()
@@ -733,7 +743,7 @@ async fn legacy_bearer_works_in_its_window_until_the_owner_has_a_password() {
     expect_error(after, 401, "INVALID_TOKEN").await;
     drop(gw);
 
-    let expired = Gateway::builder()
+    let expired = limits_off()
         .var("ELIZA_LEGACY_TOKEN", LEGACY)
         .var("LEGACY_TOKEN_SINCE", (now - 15 * 24 * 3600).to_string())
         .start()
@@ -750,7 +760,7 @@ async fn legacy_bearer_works_in_its_window_until_the_owner_has_a_password() {
 #[tokio::test]
 async fn gateway_key_guards_every_api_route_but_the_public_ones() {
     const KEY: &str = "gateway-key-of-the-e2e-suite";
-    let gw = Gateway::builder()
+    let gw = limits_off()
         .var("ELIZA_SERVER_AUTH_TOKEN", KEY)
         .start()
         .await;

@@ -22,7 +22,7 @@ use worker::Request;
 pub struct AuditTrail<'s, S: AuditRepo> {
     store: &'s S,
     tenant: TenantScope,
-    ip: String,
+    ip: Option<String>,
     user_agent: Option<String>,
 }
 
@@ -31,7 +31,7 @@ impl<'s, S: AuditRepo> AuditTrail<'s, S> {
         Self {
             store,
             tenant: crate::auth::tenant(cx.config),
-            ip: client::ip(req),
+            ip: client::ip(req, cx.config),
             user_agent: client::user_agent(req),
         }
     }
@@ -52,8 +52,10 @@ impl<'s, S: AuditRepo> AuditTrail<'s, S> {
             self.tenant.server_id(),
             action,
             outcome,
-        )
-        .ip(self.ip.clone());
+        );
+        if let Some(ip) = &self.ip {
+            builder = builder.ip(ip.clone());
+        }
         if let Some(actor) = actor {
             builder = builder.actor(actor);
         }

@@ -47,6 +47,12 @@ impl ApiError {
         self
     }
 
+    /// A response header carried by the error response (e.g. `Retry-After`).
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.extra_headers.push((name, value));
+        self
+    }
+
     pub fn method_not_allowed(allow: Vec<Method>) -> Self {
         let mut e = Self::new(ErrorCode::MethodNotAllowed);
         e.allow = allow;

@@ -18,6 +18,7 @@ mod error;
 mod origin;
 mod pipeline;
 mod random;
+mod ratelimit;
 mod remote_document;
 mod response;
 mod revocation;

@@ -1,9 +1,10 @@
 //! The path of a request: configuration → preflight → body limit → route table
-//! → gateway key → authentication → permission → handler → response headers.
+//! → IP rate limits → gateway key → authentication → permission → entity rate
+//! limits → handler → response headers.
 //! Each step either passes the request on or ends it with an [`ApiError`].
 
 use crate::error::ApiError;
-use crate::{auth, body, env_config, random, response, routes};
+use crate::{auth, body, env_config, random, ratelimit, response, routes};
 use agentgate_shared::config::Config;
 use agentgate_shared::routes::{resolve, PathParams, Resolution, RouteSpec};
 use agentgate_shared::ErrorCode;
@@ -83,11 +84,16 @@ async fn route(
         Resolution::MethodNotAllowed(allow) => return Err(ApiError::method_not_allowed(allow)),
         Resolution::NotFound => return Err(ErrorCode::NotFound.into()),
     };
-    auth::check_gateway_key(&req, config, spec)?;
-    let caller = auth::authenticate(&req, env, config, spec).await?;
+    let limited = ratelimit::enforce_ip(&req, env, config, spec).await?;
+    auth::check_gateway_key(&req, config, spec).map_err(|e| limited.on_error(e))?;
+    let caller = auth::authenticate(&req, env, config, spec)
+        .await
+        .map_err(|e| limited.on_error(e))?;
     if let Some(caller) = &caller {
-        auth::authorize(caller, spec)?;
+        auth::authorize(caller, spec).map_err(|e| limited.on_error(e))?;
     }
+    let limited =
+        ratelimit::enforce_entity(&req, env, config, spec, caller.as_ref(), limited).await?;
     let cx = RequestContext {
         env,
         config,
@@ -96,7 +102,7 @@ async fn route(
         params,
         caller,
     };
-    routes::dispatch(req, &cx).await
+    limited.apply(routes::dispatch(req, &cx).await)
 }
 
 /// A request header as a string, if present and readable.

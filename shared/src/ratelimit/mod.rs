@@ -19,6 +19,10 @@
 //! - [`FailedLoginTracker`]: five failed logins in 15 minutes raise one
 //!   `security.alert.auth_failures` alert per window.
 //! - [`RateLimitHeaders`]: `X-RateLimit-*` and `Retry-After` values.
+//! - [`RateLimitSettings`]: the configured table, penalty and alert policy.
+//! - [`counted_by`], [`tier_for`], [`client_ip`], [`tightest`]: which subject
+//!   a bucket counts, the caller's tier, the client IP, and the figures a
+//!   response reports.
 //!
 //! # What GCRA guarantees (and what it cannot)
 //! From a fresh key, exactly L requests are admitted at one instant; after
@@ -35,6 +39,8 @@ mod alert;
 mod gcra;
 mod headers;
 mod limits;
+mod plan;
+mod settings;
 
 pub use adaptive::{decide, AdaptivePolicy, LimiterState};
 pub use alert::{failed_login_key, record_failure, AlertPolicy, FailedLoginTracker};
@@ -43,6 +49,11 @@ pub use headers::{
     RateLimitHeaders, HEADER_LIMIT, HEADER_REMAINING, HEADER_RESET, HEADER_RETRY_AFTER,
 };
 pub use limits::{bucket_key, limit_for, LimitTable, Subject, Tier};
+pub use plan::{
+    client_ip, counted_by, may_proceed_unlimited, tier_for, tightest, ClientIpError, Counted,
+    CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER, DEV_LOOPBACK_IP,
+};
+pub use settings::{RateLimitSettings, DEFAULT_PERIOD_MS};
 
 use crate::error::ErrorCode;
 

@@ -6,12 +6,13 @@
 use std::process::ExitCode;
 
 /// Every scenario, in the order `bench` with no arguments runs them.
-const SCENARIOS: &[&str] = &["verify", "auth", "rooms", "storage", "origin"];
+const SCENARIOS: &[&str] = &["verify", "auth", "ratelimit", "rooms", "storage", "origin"];
 
 async fn run(name: &str) -> Result<(), String> {
     match name {
         "verify" => agentgate_e2e::bench::verify::run().await,
         "auth" => agentgate_e2e::bench::auth::run().await,
+        "ratelimit" => agentgate_e2e::bench::ratelimit::run().await,
         "rooms" => agentgate_e2e::bench::rooms::run().await,
         "origin" => agentgate_e2e::bench::origin::run().await,
         "storage" => {

@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use agentgate_shared::config::Config;
 use agentgate_shared::entity_id::eliza_uuid;
 use agentgate_shared::jwt::{self, Algorithm, JwtError, KeySet, Validation, VerificationKey};
-use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::session::{permissions_for, IdentityKind};
 use agentgate_shared::ErrorCode;
 
@@ -70,15 +69,16 @@ pub async fn authenticate(token: &str, config: &Config) -> Result<Caller, ApiErr
             ApiError::new(ErrorCode::InvalidToken).with_detail("token has no subject")
         })?;
     let entity_id = eliza_uuid(&sub);
+    let permissions = permissions_for(IdentityKind::User, false, &[]);
     Ok(Caller {
+        tier: agentgate_shared::ratelimit::tier_for(&permissions),
         scope: EntityScope::new(tenant(config), entity_id.clone()),
         entity_id,
         credential: CredentialKind::ExternalJwt,
         identity_kind: IdentityKind::User,
         identity_id: None,
-        tier: Tier::Standard,
         issuer: claims.iss.clone(),
-        permissions: permissions_for(IdentityKind::User, false, &[]),
+        permissions,
         expires_at: Some(claims.exp),
         session_hash: None,
         ticket_channel: None,

@@ -76,7 +76,8 @@ pub struct Caller {
     pub identity_kind: IdentityKind,
     /// The local identity row, for sessions (the audit actor).
     pub identity_id: Option<String>,
-    /// The caller's rate-limit tier (SPEC §8).
+    /// The caller's rate-limit tier (SPEC §8): admin with `admin:*`, premium
+    /// from the identity row, else standard.
     pub tier: Tier,
     pub issuer: Option<String>,
     pub permissions: BTreeSet<Permission>,

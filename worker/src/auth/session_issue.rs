@@ -38,7 +38,7 @@ pub struct NewSession<'a> {
     pub kind: SessionKind,
     pub remember_device: bool,
     pub now: u64,
-    pub ip: &'a str,
+    pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
 }
 
@@ -61,7 +61,7 @@ pub async fn issue(
         expires_at: times.expires_at as i64,
         absolute_expires_at: times.absolute_expires_at as i64,
         revoked_at: None,
-        ip: Some(new.ip.to_owned()),
+        ip: new.ip.map(str::to_owned),
         user_agent: new
             .user_agent
             .map(|ua| truncate_chars(ua, MAX_USER_AGENT_CHARS)),

@@ -70,7 +70,7 @@ async fn exchanged(
     let entity_id = verified.entity_id();
     let scope = crate::auth::verified_identity_scope(cx.config, &entity_id);
     let now = now_secs();
-    let ip = client::ip(req);
+    let ip = client::ip(req, cx.config);
     let user_agent = client::user_agent(req);
     let session = session_issue::issue(
         store,
@@ -80,7 +80,7 @@ async fn exchanged(
             kind: SessionKind::Bootstrap,
             remember_device: false,
             now,
-            ip: &ip,
+            ip: ip.as_deref(),
             user_agent: user_agent.as_deref(),
         },
     )

@@ -386,6 +386,7 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
         session_hash: caller.session_hash.clone(),
         expires_at: caller.expires_at,
         participants,
+        message_limit: crate::ratelimit::socket_message_limit(cx.config, caller),
     };
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;

@@ -6,6 +6,7 @@ mod agents;
 mod auth;
 mod bootstrap;
 mod dev;
+mod dev_ratelimit;
 mod messaging;
 mod server;
 
@@ -61,6 +62,7 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         | RouteId::MemoryRoomCreate
         | RouteId::AgentRoomMemories => agents::runtime(req, cx).await,
         RouteId::ServerLogs | RouteId::ServerStop => agents::server_admin(req, cx).await,
+        RouteId::DevRateLimitBurst => dev_ratelimit::burst(req, cx).await,
     }
 }
 

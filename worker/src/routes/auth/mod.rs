@@ -87,7 +87,7 @@ pub(crate) async fn session_response(
 ) -> Result<Response, ApiError> {
     let now = now_secs();
     let scope = crate::auth::verified_identity_scope(cx.config, &identity.id);
-    let ip = client::ip(req);
+    let ip = client::ip(req, cx.config);
     let user_agent = client::user_agent(req);
     let session = session_issue::issue(
         store,
@@ -97,7 +97,7 @@ pub(crate) async fn session_response(
             kind: SessionKind::Browser,
             remember_device,
             now,
-            ip: &ip,
+            ip: ip.as_deref(),
             user_agent: user_agent.as_deref(),
         },
     )

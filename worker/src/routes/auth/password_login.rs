@@ -10,9 +10,10 @@ use crate::auth::{now_secs, session_issue, tenant};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::IdentityRecord;
+use crate::storage::AuditRepo;
 use crate::storage::{self, IdentityRepo, SessionRepo};
-use crate::{body, random, response, revocation};
-use agentgate_shared::audit::Outcome;
+use crate::{body, client, random, ratelimit, response, revocation};
+use agentgate_shared::audit::{AuditAction, Outcome};
 use agentgate_shared::ids::uuid_v7;
 use agentgate_shared::password::{self, PolicyInputs, MAX_BYTES};
 use agentgate_shared::ratelimit::Tier;
@@ -68,6 +69,7 @@ pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
                     &[("reason", json!("invalid_credentials"))],
                 )
                 .await?;
+            alert_on_repeated_failures(cx, &req, &trail, email.as_deref(), actor).await?;
             return Err(ErrorCode::InvalidCredentials.into());
         }
     };
@@ -76,6 +78,31 @@ pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
         .record(action, Outcome::Success, Some(&identity.id), &[])
         .await?;
     session_response(&store, &req, cx, &identity, input.remember_device, 200).await
+}
+
+/// Five failed logins for one account or one IP within 15 minutes write one
+/// `security.alert.auth_failures` row per window (SPEC §8; the tracker lives
+/// in the rate limiter's Durable Objects). An unreachable tracker fails the
+/// request (503), like every other limiter failure.
+async fn alert_on_repeated_failures<S: AuditRepo>(
+    cx: &RequestContext<'_>,
+    req: &Request,
+    trail: &AuditTrail<'_, S>,
+    account: Option<&str>,
+    actor: Option<&str>,
+) -> Result<(), ApiError> {
+    let ip = client::ip(req, cx.config).unwrap_or_else(|| "unknown".to_owned());
+    if ratelimit::record_failed_login(cx.env, cx.config, account, &ip).await? {
+        trail
+            .record(
+                AuditAction::SECURITY_ALERT_AUTH_FAILURES,
+                Outcome::Failure,
+                actor,
+                &[("window", json!("15m")), ("threshold", json!(5))],
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Raising `ARGON2_*` upgrades each stored hash at its owner's next login.
