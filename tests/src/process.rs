@@ -243,9 +243,6 @@ cat >/dev/null
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
             .process_group(0);
-        if let Some(config) = &config {
-            cmd.arg("--config").arg(config);
-        }
         let child = cmd.spawn().expect("spawn wrangler dev");
         let pgid = child.id();
         let mut gateway = Gateway {
