@@ -228,6 +228,40 @@ async fn category_limits_are_per_entity() {
 }
 
 #[tokio::test]
+async fn admin_tier_gets_the_higher_api_limit() {
+    use agentgate_e2e::session::setup_owner;
+    // The default api bucket: 100 per period for a user, 1000 for an admin
+    // (the owner holds admin:*). The period is an hour: nothing refills.
+    let gw = Gateway::builder()
+        .var("JWT_SECRET", SECRET)
+        .var("RATE_LIMIT_PERIOD_MS", "3600000")
+        .start()
+        .await;
+    let (owner, _) = setup_owner(&gw).await;
+    let list = gw.url("/api/messaging/channels");
+    let user = send_all(
+        (0..101)
+            .map(|_| client().get(&list).bearer_auth(token("carol")))
+            .collect(),
+    )
+    .await;
+    assert_eq!(user.iter().filter(|f| f.status == 200).count(), 100);
+    assert_eq!(user.iter().filter(|f| f.status == 429).count(), 1);
+    let admin = send_all(
+        (0..101)
+            .map(|_| client().get(&list).header("cookie", owner.cookie_header()))
+            .collect(),
+    )
+    .await;
+    assert!(admin.iter().all(|f| f.status == 200), "{admin:?}");
+    // The admin's api bucket is the large one; the category (200) is now the
+    // tightest and is what the headers report.
+    let last = admin.iter().map(|f| f.remaining.unwrap()).min().unwrap();
+    assert_eq!(last, 99, "{admin:?}");
+    assert!(admin.iter().all(|f| f.limit == Some(200)));
+}
+
+#[tokio::test]
 async fn adaptive_halving_kicks_in_and_expires() {
     // system:read is 20 per 2 s; three refusals halve it for 6 s.
     let gw = Gateway::builder()
@@ -459,6 +493,14 @@ async fn unreachable_limiter_fails_closed_unless_configured_open() {
     let resp = me(&open, "alice").send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().get("x-ratelimit-limit").is_none());
+    // Sensitive routes never proceed unlimited: no password is checked.
+    let login = client()
+        .post(open.url("/api/auth/login/password"))
+        .json(&json!({"email": "someone@example.com", "password": "whatever-it-is-here"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(login, 503, "RATE_LIMITER_UNAVAILABLE").await;
 }
 
 #[tokio::test]
