@@ -82,6 +82,28 @@ impl<'s, S: AuditRepo> AuditTrail<'s, S> {
     }
 }
 
+impl<S: AuditRepo> AuditTrail<'_, S> {
+    /// Records a refusal with its `reason`, then hands back `error` for the
+    /// handler to return — or the audit write's own error, since a request
+    /// whose row could not be written fails closed.
+    pub async fn refused(
+        &self,
+        action: AuditAction,
+        actor: Option<&str>,
+        reason: &str,
+        error: ApiError,
+    ) -> ApiError {
+        let metadata = [("reason", Value::from(reason))];
+        match self
+            .record(action, Outcome::Failure, actor, &metadata)
+            .await
+        {
+            Ok(()) => error,
+            Err(write_failed) => write_failed,
+        }
+    }
+}
+
 /// The audit action the route table names for this route.
 pub fn route_action(cx: &RequestContext<'_>) -> Result<AuditAction, ApiError> {
     cx.route

@@ -9,7 +9,7 @@ use crate::auth::now_secs;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::MachineTokenRecord;
-use crate::storage::{self, MachineTokenRepo};
+use crate::storage::{self, MachineTokenRepo, Store};
 use crate::{body, random, response};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::ids::uuid_v7;
@@ -135,6 +135,35 @@ fn path_token<'a>(cx: &'a RequestContext<'_>) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
+/// Audits a rotation or revocation of token `id`; one that was not the
+/// owner's active token answers 404 (after its failure row).
+async fn audit_change(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    store: &Store,
+    id: &str,
+    changed: bool,
+) -> Result<(), ApiError> {
+    let outcome = if changed {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    AuditTrail::new(store, cx, req)
+        .record(
+            route_action(cx)?,
+            outcome,
+            owner(cx)?.identity_id.as_deref(),
+            &[("tokenId", json!(id))],
+        )
+        .await?;
+    if changed {
+        Ok(())
+    } else {
+        Err(ErrorCode::NotFound.into())
+    }
+}
+
 /// `POST /api/auth/machine-tokens/:tokenId/rotate`: the old secret stops
 /// working at once.
 pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
@@ -145,22 +174,7 @@ pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
     let rotated = store
         .rotate_machine_token(&caller.scope, id, &token.storage_hash(), now_secs() as i64)
         .await?;
-    let outcome = if rotated {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    AuditTrail::new(&store, cx, &req)
-        .record(
-            route_action(cx)?,
-            outcome,
-            caller.identity_id.as_deref(),
-            &[("tokenId", json!(id))],
-        )
-        .await?;
-    if !rotated {
-        return Err(ErrorCode::NotFound.into());
-    }
+    audit_change(&req, cx, &store, id, rotated).await?;
     Ok(response::json(
         200,
         &json!({ "id": id, "token": token.expose() }),
@@ -175,21 +189,6 @@ pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
     let revoked = store
         .revoke_machine_token(&caller.scope, id, now_secs() as i64)
         .await?;
-    let outcome = if revoked {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    AuditTrail::new(&store, cx, &req)
-        .record(
-            route_action(cx)?,
-            outcome,
-            caller.identity_id.as_deref(),
-            &[("tokenId", json!(id))],
-        )
-        .await?;
-    if !revoked {
-        return Err(ErrorCode::NotFound.into());
-    }
+    audit_change(&req, cx, &store, id, revoked).await?;
     Ok(response::json(200, &json!({ "revoked": id })))
 }

@@ -43,16 +43,15 @@ pub async fn change(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     )
     .map_err(|e| ApiError::internal(format!("password verification: {e}")))?;
     if !current_ok {
-        trail
-            .record(
+        return Err(trail
+            .refused(
                 action,
-                Outcome::Failure,
                 actor,
-                &[("reason", json!("invalid_credentials"))],
+                "invalid_credentials",
+                ApiError::new(ErrorCode::InvalidCredentials)
+                    .with_message("The current password is not correct"),
             )
-            .await?;
-        return Err(ApiError::new(ErrorCode::InvalidCredentials)
-            .with_message("The current password is not correct"));
+            .await);
     }
     let inputs = PolicyInputs {
         email: identity.email.as_deref(),
@@ -67,15 +66,7 @@ pub async fn change(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         Ok(phc) => phc,
         Err(e) => {
             let e = password_error(e);
-            trail
-                .record(
-                    action,
-                    Outcome::Failure,
-                    actor,
-                    &[("reason", json!(e.code.as_str()))],
-                )
-                .await?;
-            return Err(e);
+            return Err(trail.refused(action, actor, e.code.as_str(), e).await);
         }
     };
     store.set_password_hash(&caller.scope, phc.as_str()).await?;

@@ -210,28 +210,19 @@ pub async fn register(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
     let identity = match new_identity(&input, IdentityKind::User, None, cx) {
         Ok(identity) => identity,
         Err(e) => {
-            trail
-                .record(
-                    action,
-                    Outcome::Failure,
-                    None,
-                    &[("reason", json!(e.code.as_str()))],
-                )
-                .await?;
-            return Err(e);
+            return Err(trail.refused(action, None, e.code.as_str(), e).await);
         }
     };
     if !store.insert_identity(&tenant(cx.config), &identity).await? {
-        trail
-            .record(
+        return Err(trail
+            .refused(
                 action,
-                Outcome::Failure,
                 None,
-                &[("reason", json!("email_taken"))],
+                "email_taken",
+                ApiError::new(ErrorCode::Conflict)
+                    .with_message("An account with this email already exists"),
             )
-            .await?;
-        return Err(ApiError::new(ErrorCode::Conflict)
-            .with_message("An account with this email already exists"));
+            .await);
     }
     trail
         .record(action, Outcome::Success, Some(&identity.id), &[])

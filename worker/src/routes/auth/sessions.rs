@@ -66,15 +66,9 @@ pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
         None => false,
     };
     let Some(target) = target.filter(|_| revoked) else {
-        trail
-            .record(
-                action,
-                Outcome::Failure,
-                actor,
-                &[("reason", json!("not_found"))],
-            )
-            .await?;
-        return Err(ErrorCode::NotFound.into());
+        return Err(trail
+            .refused(action, actor, "not_found", ErrorCode::NotFound.into())
+            .await);
     };
     trail
         .record(

@@ -27,12 +27,10 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
     let store = storage::open(cx.env, cx.config)?;
     let trail = AuditTrail::new(&store, cx, &req);
     let action = route_action(cx)?;
-    let fail = |reason: &'static str| [("reason", json!(reason))];
     if store.owner_exists(&tenant(cx.config)).await? {
-        trail
-            .record(action, Outcome::Failure, None, &fail("already_complete"))
-            .await?;
-        return Err(already_done());
+        return Err(trail
+            .refused(action, None, "already_complete", already_done())
+            .await);
     }
     let input: NewIdentityBody = body::json(&mut req).await?;
     let cloud_provisioned = cx.config.cloud.as_ref().is_some_and(|c| c.provisioned);
@@ -50,10 +48,7 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
                 Ok(verified) => Some(verified.entity_id()),
                 Err(e) => {
                     let reason = auth_bootstrap::refusal_reason(&e).to_owned();
-                    trail
-                        .record(action, Outcome::Failure, None, &[("reason", json!(reason))])
-                        .await?;
-                    return Err(e);
+                    return Err(trail.refused(action, None, &reason, e).await);
                 }
             }
         }
@@ -65,33 +60,28 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
         (None, None) => None,
     };
     if cloud_provisioned && cloud_link.is_none() {
-        trail
-            .record(action, Outcome::Failure, None, &fail("bootstrap_required"))
-            .await?;
-        return Err(ApiError::new(ErrorCode::AuthRequired).with_message(
-            "This deployment is cloud-provisioned: send `bootstrapToken`, or exchange it \
+        return Err(trail
+            .refused(
+                action,
+                None,
+                "bootstrap_required",
+                ApiError::new(ErrorCode::AuthRequired).with_message(
+                    "This deployment is cloud-provisioned: send `bootstrapToken`, or exchange it \
              first (POST /api/auth/bootstrap/exchange)",
-        ));
+                ),
+            )
+            .await);
     }
     let owner = match new_identity(&input, IdentityKind::Owner, cloud_link, cx) {
         Ok(owner) => owner,
         Err(e) => {
-            trail
-                .record(
-                    action,
-                    Outcome::Failure,
-                    None,
-                    &[("reason", json!(e.code.as_str()))],
-                )
-                .await?;
-            return Err(e);
+            return Err(trail.refused(action, None, e.code.as_str(), e).await);
         }
     };
     if !store.insert_identity(&tenant(cx.config), &owner).await? {
-        trail
-            .record(action, Outcome::Failure, None, &fail("already_complete"))
-            .await?;
-        return Err(already_done());
+        return Err(trail
+            .refused(action, None, "already_complete", already_done())
+            .await);
     }
     // The bootstrap session is single use: setup ends it.
     if let Some(b) = bootstrap {
