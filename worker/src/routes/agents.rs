@@ -96,6 +96,36 @@ async fn audit(
         .await
 }
 
+/// Audits an owner-only change to `agent_id`; one that touched nothing (not
+/// the caller's agent) answers 404 after its failure row.
+async fn audit_change(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    store: &Store,
+    caller: &Caller,
+    agent_id: &str,
+    changed: bool,
+) -> Result<(), ApiError> {
+    let outcome = if changed {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    audit(
+        &AuditTrail::new(store, cx, req),
+        cx,
+        caller,
+        outcome,
+        Some(agent_id),
+    )
+    .await?;
+    if changed {
+        Ok(())
+    } else {
+        Err(ErrorCode::NotFound.into())
+    }
+}
+
 /// `GET /api/agents`: the caller's own agents and those shared with them.
 pub async fn list(_req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
@@ -202,19 +232,7 @@ pub async fn update(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     let updated = store
         .update_agent(&caller.scope, agent_id, &changes, now_secs() as i64)
         .await?;
-    let outcome = if updated.is_some() {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    audit(
-        &AuditTrail::new(&store, cx, &req),
-        cx,
-        caller,
-        outcome,
-        Some(agent_id),
-    )
-    .await?;
+    audit_change(&req, cx, &store, caller, agent_id, updated.is_some()).await?;
     let agent = updated.ok_or(ErrorCode::NotFound)?;
     Ok(response::json(200, &agent_json(&agent, caller)))
 }
@@ -225,22 +243,7 @@ pub async fn delete(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
     let agent_id = path_agent(cx)?;
     let store = storage::open(cx.env, cx.config)?;
     let deleted = store.delete_agent(&caller.scope, agent_id).await?;
-    let outcome = if deleted {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    audit(
-        &AuditTrail::new(&store, cx, &req),
-        cx,
-        caller,
-        outcome,
-        Some(agent_id),
-    )
-    .await?;
-    if !deleted {
-        return Err(ErrorCode::NotFound.into());
-    }
+    audit_change(&req, cx, &store, caller, agent_id, deleted).await?;
     Ok(response::json(
         200,
         &json!({ "id": agent_id, "deleted": true }),
