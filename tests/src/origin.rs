@@ -44,6 +44,16 @@ struct State {
     delay: Option<Duration>,
     /// When set, every answer is a chunked body of this many bytes.
     body_size: Option<usize>,
+    /// Scripted answers, taken in order by the first request whose
+    /// `METHOD target` starts with the key (before the echo applies).
+    scripted: Vec<(String, Scripted)>,
+}
+
+/// One scripted answer: a status and a JSON body.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub status: u16,
+    pub body: Value,
 }
 
 /// The running origin. Dropping it stops the server.
@@ -90,6 +100,17 @@ impl TestOrigin {
         self.state.lock().expect("origin state").delay = delay;
     }
 
+    /// Queues `answer` for the next request whose `METHOD target` starts with
+    /// `prefix` (e.g. `"POST /api/agents"`); queued answers are used once each,
+    /// in order.
+    pub fn script(&self, prefix: &str, status: u16, body: Value) {
+        self.state
+            .lock()
+            .expect("origin state")
+            .scripted
+            .push((prefix.to_owned(), Scripted { status, body }));
+    }
+
     /// Answers with a streamed body of `bytes` (None: the JSON echo).
     pub fn set_body_size(&self, bytes: Option<usize>) {
         self.state.lock().expect("origin state").body_size = bytes;
@@ -109,18 +130,25 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
         let Some(request) = read_request(&mut reader).await else {
             return;
         };
-        let (delay, body_size) = {
+        let (delay, body_size, scripted) = {
             let mut s = state.lock().expect("origin state");
             s.received.push(request.clone());
-            (s.delay, s.body_size)
+            let line = format!("{} {}", request.method, request.target);
+            let scripted = s
+                .scripted
+                .iter()
+                .position(|(prefix, _)| line.starts_with(prefix.as_str()))
+                .map(|i| s.scripted.remove(i).1);
+            (s.delay, s.body_size, scripted)
         };
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
         let stream = reader.get_mut();
-        let written = match body_size {
-            Some(size) => write_streamed(stream, size).await,
-            None => write_echo(stream, &request).await,
+        let written = match (scripted, body_size) {
+            (Some(answer), _) => write_json(stream, answer.status, &answer.body).await,
+            (None, Some(size)) => write_streamed(stream, size).await,
+            (None, None) => write_echo(stream, &request).await,
         };
         if written.is_err() {
             return;
@@ -186,10 +214,14 @@ async fn write_echo(stream: &mut TcpStream, request: &Received) -> std::io::Resu
         "method": request.method,
         "target": request.target,
         "bodyBytes": request.body.len(),
-    })
-    .to_string();
+    });
+    write_json(stream, 200, &body).await
+}
+
+async fn write_json(stream: &mut TcpStream, status: u16, body: &Value) -> std::io::Result<()> {
+    let body = body.to_string();
     let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Origin: test-origin\r\nSet-Cookie: origin_session=leak; Path=/\r\n\r\n",
+        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Origin: test-origin\r\nSet-Cookie: origin_session=leak; Path=/\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
