@@ -1,12 +1,18 @@
 //! `ChannelRoom`: one Durable Object per channel. Holds the channel's live
 //! sockets (accepted with the hibernation API, so an idle room leaves memory
-//! while its sockets stay open) and its message log (SQLite-backed storage).
+//! while its sockets stay open), its message log (SQLite-backed storage) and,
+//! when the channel has agent participants, the outbox of messages handed to
+//! the agent origin (delivered by the room's alarm; see [`AgentOutbox`]).
 
+use crate::agent_outbox::AgentOutbox;
+use crate::env_config;
 use crate::message_log::MessageLog;
+use crate::origin_fetch;
 use crate::room_protocol::*;
 use crate::socket_limit;
+use agentgate_shared::agent_delivery::AgentRouting;
 use agentgate_shared::realtime::{
-    error_event, message_event, parse_client_event, world_state_event, ClientEvent,
+    error_event, message_event, parse_client_event, world_state_event, ChannelMessage, ClientEvent,
     WORLD_STATE_MESSAGES,
 };
 use worker::{
@@ -19,6 +25,7 @@ pub struct ChannelRoom {
     state: State,
     env: Env,
     log: MessageLog,
+    outbox: AgentOutbox,
     turns: socket_limit::Turns,
 }
 
@@ -28,6 +35,7 @@ impl DurableObject for ChannelRoom {
             state.set_websocket_auto_response(&pair);
         }
         let log = MessageLog::new(state.storage().sql());
+        let outbox = AgentOutbox::new(state.storage().sql());
         // One line per start of the object: after hibernation an instance is
         // built anew for the next event (observable, and what the hibernation
         // test counts).
@@ -39,6 +47,7 @@ impl DurableObject for ChannelRoom {
             state,
             env,
             log,
+            outbox,
             turns: socket_limit::Turns::default(),
         }
     }
@@ -46,17 +55,30 @@ impl DurableObject for ChannelRoom {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let path = req.path();
         match (req.method(), path.as_str()) {
-            (Method::Get, PATH_CONNECT) => self.accept_socket(&req),
+            (Method::Get, PATH_CONNECT) => {
+                if let Some(raw) = req.headers().get(ROUTING_HEADER)? {
+                    self.outbox.apply(&serde_json::from_str(&raw)?)?;
+                }
+                self.accept_socket(&req)
+            }
             (Method::Post, PATH_POST) => {
                 let post: PostMessage = req.json().await?;
+                if let Some(routing) = &post.routing {
+                    self.outbox.apply(routing)?;
+                }
                 let message = self.log.append(
                     &post.channel_id,
                     &post.sender_id,
                     &post.text,
                     post.client_id,
                 )?;
-                self.broadcast(&message_event(&message));
+                self.publish(&message, &post.permissions).await?;
                 Response::from_json(&message)
+            }
+            (Method::Post, PATH_AGENTS) => {
+                let routing: AgentRouting = req.json().await?;
+                self.outbox.apply(&routing)?;
+                Response::from_json(&serde_json::json!({ "agents": self.outbox.agents()? }))
             }
             (Method::Get, PATH_HISTORY) => {
                 let url = req.url()?;
@@ -114,8 +136,7 @@ impl DurableObject for ChannelRoom {
                 let message =
                     self.log
                         .append(&join.channel_id, &join.entity_id, &text, client_id)?;
-                self.broadcast(&message_event(&message));
-                Ok(())
+                self.publish(&message, &join.permissions).await
             }
         }
     }
@@ -138,6 +159,57 @@ impl DurableObject for ChannelRoom {
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
         Ok(())
     }
+
+    /// Delivers the due part of the outbox to the origin, one message at a
+    /// time, then sleeps until the next delivery is due.
+    async fn alarm(&self) -> Result<Response> {
+        let config = env_config::load(&self.env);
+        for pending in self.outbox.due(now_ms())? {
+            let attempt = match &config {
+                Ok(config) => origin_fetch::deliver(config, &pending, now_ms()).await,
+                Err(e) => Err(format!("the gateway is misconfigured: {e}")),
+            };
+            let event = match attempt {
+                Ok(()) => {
+                    self.outbox.done(pending.seq)?;
+                    "agent_delivery.delivered"
+                }
+                Err(reason) => {
+                    let retried = self.outbox.failed(&pending, now_ms())?;
+                    log_delivery(
+                        if retried {
+                            "agent_delivery.retry"
+                        } else {
+                            "agent_delivery.dropped"
+                        },
+                        &pending.message,
+                        pending.attempts + 1,
+                        Some(&reason),
+                    );
+                    continue;
+                }
+            };
+            log_delivery(event, &pending.message, pending.attempts + 1, None);
+        }
+        if let Some(at) = self.outbox.next_due()? {
+            self.wake_at(at).await?;
+        }
+        Response::ok("")
+    }
+}
+
+/// One log line per delivery attempt's outcome (ids only, never the text).
+fn log_delivery(event: &str, message: &ChannelMessage, attempt: u32, reason: Option<&str>) {
+    worker::console_log!(
+        "{}",
+        serde_json::json!({
+            "event": event,
+            "messageId": message.id,
+            "channelId": message.channel_id,
+            "attempt": attempt,
+            "reason": reason,
+        })
+    );
 }
 
 impl ChannelRoom {
@@ -150,6 +222,26 @@ impl ChannelRoom {
         self.state.accept_web_socket(&pair.server);
         pair.server.serialize_attachment(&join)?;
         Response::from_websocket(pair.client)
+    }
+
+    /// Broadcasts a new message to the room's sockets, then queues it for the
+    /// room's agents (if any) and wakes the room's alarm to deliver it: the
+    /// sender has its echo before the origin is contacted.
+    async fn publish(&self, message: &ChannelMessage, permissions: &[String]) -> Result<()> {
+        self.broadcast(&message_event(message));
+        if self.outbox.enqueue(message, permissions, now_ms())? {
+            self.wake_at(now_ms()).await?;
+        }
+        Ok(())
+    }
+
+    /// Schedules the alarm for `at` (Unix ms; at once if past).
+    async fn wake_at(&self, at: u64) -> Result<()> {
+        let offset = at.saturating_sub(now_ms()).max(1);
+        self.state
+            .storage()
+            .set_alarm(i64::try_from(offset).unwrap_or(i64::MAX))
+            .await
     }
 
     fn broadcast(&self, event: &str) {
@@ -178,6 +270,10 @@ impl ChannelRoom {
     }
 }
 
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
 fn now_secs() -> u64 {
-    worker::Date::now().as_millis() / 1000
+    now_ms() / 1000
 }

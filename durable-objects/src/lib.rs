@@ -11,10 +11,13 @@
 //! nowhere else; the worker strips any client-sent `X-Agentgate-*` header.
 #![forbid(unsafe_code)]
 
+mod agent_outbox;
 mod channel_room;
+pub mod env_config;
 pub mod limiter_client;
 pub mod limiter_protocol;
 mod message_log;
+pub mod origin_fetch;
 mod rate_limiter;
 pub mod room_protocol;
 mod socket_limit;

@@ -2,6 +2,7 @@
 //! calls the room over internal `fetch` requests; only the worker can reach a
 //! Durable Object, so these are trusted here.
 
+use agentgate_shared::agent_delivery::AgentRouting;
 use serde::{Deserialize, Serialize};
 
 /// The DO namespace binding of the channel rooms (wrangler.toml).
@@ -10,11 +11,17 @@ pub const CHANNEL_ROOM_BINDING: &str = "CHANNEL_ROOM";
 /// Internal header on the worker → room connect request: a JSON [`RoomJoin`].
 pub const JOIN_HEADER: &str = "X-Agentgate-Room-Join";
 
+/// Internal header on the connect request, when an agent origin is
+/// configured: a JSON [`AgentRouting`].
+pub const ROUTING_HEADER: &str = "X-Agentgate-Room-Agents";
+
 /// Internal paths (the host part of the URL is irrelevant).
 pub const PATH_CONNECT: &str = "/connect";
 pub const PATH_POST: &str = "/messages/post";
 pub const PATH_HISTORY: &str = "/messages/history";
 pub const PATH_CLOSE: &str = "/sockets/close";
+/// `POST` a JSON [`AgentRouting`]: the room's agents after a participant change.
+pub const PATH_AGENTS: &str = "/agents";
 
 /// The gateway's statement of who is joining a room. It is stored as the
 /// socket's attachment, so it survives hibernation.
@@ -35,6 +42,10 @@ pub struct RoomJoin {
     /// limiting is off (development), absent means the SPEC limit.
     #[serde(default = "spec_message_limit")]
     pub message_limit: Option<crate::limiter_protocol::SocketMessageLimit>,
+    /// The joining caller's permissions (the `scopes` of the assertion when
+    /// one of its messages is handed to an agent).
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }
 
 fn spec_message_limit() -> Option<crate::limiter_protocol::SocketMessageLimit> {
@@ -49,6 +60,12 @@ pub struct PostMessage {
     pub sender_id: String,
     pub text: String,
     pub client_id: Option<String>,
+    /// The sender's permissions (see [`RoomJoin::permissions`]).
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// The room's agents as the sender sees them, when an origin is configured.
+    #[serde(default)]
+    pub routing: Option<AgentRouting>,
 }
 
 /// Which sockets to close, and how.

@@ -9,6 +9,7 @@
 //! `wasm-bindgen`; it builds for the host and for `wasm32-unknown-unknown`.
 #![forbid(unsafe_code)]
 
+pub mod agent_delivery;
 pub mod assertion;
 pub mod audit;
 pub mod bootstrap;

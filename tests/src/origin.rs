@@ -20,6 +20,8 @@ pub struct Received {
     /// Header names lowercased, in arrival order.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request had been read.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -47,6 +49,22 @@ struct State {
     /// Scripted answers, taken in order by the first request whose
     /// `METHOD target` starts with the key (before the echo applies).
     scripted: Vec<(String, Scripted)>,
+    /// When set, the origin answers each message handed to it by posting a
+    /// reply to the message's channel through the gateway, as the agent.
+    replies: Option<ReplyAs>,
+}
+
+/// How the origin's agent replies: the gateway's base URL and the agent's
+/// machine token there.
+#[derive(Clone)]
+struct ReplyAs {
+    gateway: String,
+    token: String,
+}
+
+/// The text of the agent's reply to `text`.
+pub fn reply_text(text: &str) -> String {
+    format!("agent reply to: {text}")
 }
 
 /// One scripted answer: a status and a JSON body.
@@ -111,6 +129,17 @@ impl TestOrigin {
             .push((prefix.to_owned(), Scripted { status, body }));
     }
 
+    /// From now on, answers every message delivered to
+    /// `POST /api/messaging/submit` (that it accepts with 2xx) by posting
+    /// [`reply_text`] to the message's channel at `gateway` with the agent's
+    /// machine `token`.
+    pub fn reply_through(&self, gateway: &str, token: &str) {
+        self.state.lock().expect("origin state").replies = Some(ReplyAs {
+            gateway: gateway.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+        });
+    }
+
     /// Answers with a streamed body of `bytes` (None: the JSON echo).
     pub fn set_body_size(&self, bytes: Option<usize>) {
         self.state.lock().expect("origin state").body_size = bytes;
@@ -130,7 +159,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
         let Some(request) = read_request(&mut reader).await else {
             return;
         };
-        let (delay, body_size, scripted) = {
+        let (delay, body_size, scripted, replies) = {
             let mut s = state.lock().expect("origin state");
             s.received.push(request.clone());
             let line = format!("{} {}", request.method, request.target);
@@ -139,8 +168,11 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
                 .iter()
                 .position(|(prefix, _)| line.starts_with(prefix.as_str()))
                 .map(|i| s.scripted.remove(i).1);
-            (s.delay, s.body_size, scripted)
+            (s.delay, s.body_size, scripted, s.replies.clone())
         };
+        let accepted = scripted
+            .as_ref()
+            .is_none_or(|a| (200..300).contains(&a.status));
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
@@ -152,6 +184,11 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
         };
         if written.is_err() {
             return;
+        }
+        if let Some(reply) = replies.filter(|_| {
+            accepted && request.method == "POST" && request.target == "/api/messaging/submit"
+        }) {
+            tokio::spawn(post_reply(reply, request.body.clone()));
         }
     }
 }
@@ -205,6 +242,7 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
         target,
         headers,
         body,
+        at: std::time::Instant::now(),
     })
 }
 
@@ -226,6 +264,26 @@ async fn write_json(stream: &mut TcpStream, status: u16, body: &Value) -> std::i
     );
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body.as_bytes()).await
+}
+
+/// The agent's reply to one delivered message, posted through the gateway.
+async fn post_reply(reply: ReplyAs, submitted: Vec<u8>) {
+    let Ok(message) = serde_json::from_slice::<Value>(&submitted) else {
+        return;
+    };
+    let (Some(channel), Some(text)) = (message["channelId"].as_str(), message["text"].as_str())
+    else {
+        return;
+    };
+    let _ = reqwest::Client::new()
+        .post(format!(
+            "{}/api/messaging/channels/{channel}/messages",
+            reply.gateway
+        ))
+        .bearer_auth(&reply.token)
+        .json(&json!({ "text": reply_text(text) }))
+        .send()
+        .await;
 }
 
 /// A chunked body of `size` bytes (`a`…`z` repeating), written 64 KiB at a time.

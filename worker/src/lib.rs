@@ -13,7 +13,6 @@ mod auth;
 mod body;
 mod client;
 mod crypto;
-mod env_config;
 mod error;
 mod origin;
 mod pipeline;
@@ -31,6 +30,7 @@ use worker::{event, Context, Env, Request, Response, Result};
 // The Durable Object classes are defined in their own crate; re-exporting them
 // links that crate into this cdylib so wasm-bindgen exports the classes and
 // worker-build's shim re-exports them to workerd (see ARCHITECTURE.md).
+use agentgate_durable_objects::env_config;
 pub use agentgate_durable_objects::{ChannelRoom, RateLimiter};
 
 #[event(fetch)]

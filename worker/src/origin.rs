@@ -130,3 +130,9 @@ fn pass_back(answer: Response) -> Result<Response, ApiError> {
         _ => builder.empty(),
     })
 }
+
+/// The gateway's own URL origin as the client reached it: the `iss` of the
+/// assertions it signs.
+pub fn issuer(req: &Request) -> Result<String, ApiError> {
+    Ok(req.url()?.origin().ascii_serialization())
+}

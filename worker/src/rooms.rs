@@ -1,8 +1,12 @@
 //! The worker's side of the `ChannelRoom` protocol: internal requests to the
 //! room of one channel.
 
+use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::pipeline::RequestContext;
+use crate::storage::{AgentRepo, ChannelRepo, Store};
 use agentgate_durable_objects::room_protocol::*;
+use agentgate_shared::agent_delivery::AgentRouting;
 use agentgate_shared::realtime::ChannelMessage;
 use serde::Serialize;
 use worker::{Env, Headers, Method, Request, RequestInit, Stub};
@@ -71,4 +75,69 @@ pub async fn close_sockets(
     call(env, channel_id, Method::Post, PATH_CLOSE, Some(close))
         .await
         .map(drop)
+}
+
+/// What the room of `channel_id` should learn about its agents when `caller`
+/// acts in it: the channel's participants that are agents the caller may
+/// address (its own or shared with it), and the current participants.
+/// `None` without an agent origin: then nothing is handed to agents.
+pub async fn agent_routing(
+    cx: &RequestContext<'_>,
+    store: &Store,
+    caller: &Caller,
+    issuer: &str,
+    channel_id: &str,
+) -> Result<Option<AgentRouting>, ApiError> {
+    if cx.config.agent_origin.is_none() {
+        return Ok(None);
+    }
+    let participants = store
+        .participants(caller.scope.tenant(), channel_id)
+        .await?;
+    let agents = store
+        .visible_agents(&caller.scope, 200)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .filter(|id| participants.contains(id))
+        .collect();
+    Ok(Some(AgentRouting {
+        issuer: issuer.to_owned(),
+        agents,
+        participants,
+    }))
+}
+
+/// Tells the room about its agents after its participants changed.
+pub async fn update_agents(
+    env: &Env,
+    channel_id: &str,
+    routing: &AgentRouting,
+) -> Result<(), ApiError> {
+    call(env, channel_id, Method::Post, PATH_AGENTS, Some(routing))
+        .await
+        .map(drop)
+}
+
+/// [`agent_routing`] then [`update_agents`], when an origin is configured.
+pub async fn refresh_agents(
+    cx: &RequestContext<'_>,
+    store: &Store,
+    caller: &Caller,
+    issuer: &str,
+    channel_id: &str,
+) -> Result<(), ApiError> {
+    match agent_routing(cx, store, caller, issuer, channel_id).await? {
+        Some(routing) => update_agents(cx.env, channel_id, &routing).await,
+        None => Ok(()),
+    }
+}
+
+/// The caller's permissions as names (what a room passes on to the origin).
+pub fn permission_names(caller: &Caller) -> Vec<String> {
+    caller
+        .permissions
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect()
 }

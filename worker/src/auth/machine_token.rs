@@ -1,6 +1,7 @@
 //! Bearer machine tokens (SPEC §3 item 3): `agm_` + 32 random bytes, only
 //! their SHA-256 stored, 90 days absolute (never sliding), holding exactly
-//! the scopes the owner gave them.
+//! the scopes the owner gave them. A token is its own entity (its id), or,
+//! when bound to an agent, acts as that agent.
 
 use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
@@ -35,9 +36,10 @@ pub async fn authenticate(
         return Err(invalid("machine token expired"));
     }
     let scopes = stored_scopes(&record)?;
+    let entity_id = record.agent_id.clone().unwrap_or_else(|| record.id.clone());
     Ok(Caller {
-        scope: EntityScope::new(tenant(config), record.id.clone()),
-        entity_id: record.id,
+        scope: EntityScope::new(tenant(config), entity_id.clone()),
+        entity_id,
         credential: CredentialKind::MachineToken,
         identity_kind: IdentityKind::Machine,
         identity_id: None,

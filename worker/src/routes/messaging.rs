@@ -8,10 +8,10 @@ use crate::error::ApiError;
 use crate::pipeline::{header, RequestContext};
 use crate::storage::records::{ChannelRecord, WsTicketGrant};
 use crate::storage::{self, ChannelRepo, Store, WsTicketRepo};
-use crate::{body, random, response, rooms};
+use crate::{body, origin, random, response, rooms};
 use agentgate_durable_objects::room_protocol::{
     CloseSockets, PostMessage, RoomJoin, CHANNEL_ROOM_BINDING, CLOSE_CHANNEL_UNAUTHORIZED,
-    JOIN_HEADER, PATH_CONNECT,
+    JOIN_HEADER, PATH_CONNECT, ROUTING_HEADER,
 };
 use agentgate_shared::ids::{prefixed_token, sha256_hex, uuid_v7};
 use agentgate_shared::realtime::MAX_TEXT_BYTES;
@@ -44,13 +44,18 @@ fn channel_json(c: &ChannelRecord) -> serde_json::Value {
     })
 }
 
-/// The channel, if the caller participates in it; otherwise 404.
+/// The channel, if the caller participates in it (and, for a credential
+/// bound to one channel, it is that one); otherwise 404.
 async fn participant_channel(
     store: &Store,
     caller: &Caller,
     channel_id: &str,
 ) -> Result<ChannelRecord, ApiError> {
-    if !store.is_participant(&caller.scope, channel_id).await? {
+    let bound_elsewhere = caller
+        .ticket_channel
+        .as_deref()
+        .is_some_and(|c| c != channel_id);
+    if bound_elsewhere || !store.is_participant(&caller.scope, channel_id).await? {
         return Err(ErrorCode::NotFound.into());
     }
     store
@@ -111,9 +116,14 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         dm_key: None,
         created_at: now,
     };
-    storage::open(cx.env, cx.config)?
+    let issuer = origin::issuer(&req)?;
+    let store = storage::open(cx.env, cx.config)?;
+    store
         .create_channel(&caller.scope, &channel, &input.participants, now)
         .await?;
+    if !input.participants.is_empty() {
+        rooms::refresh_agents(cx, &store, caller, &issuer, &channel.id).await?;
+    }
     Ok(response::json(201, &channel_json(&channel)))
 }
 
@@ -162,6 +172,7 @@ pub async fn add_participant(
     cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
+    let issuer = origin::issuer(&req)?;
     let input: AddParticipant = body::json(&mut req).await?;
     if input.entity_id.is_empty() || input.entity_id.len() > 128 {
         return Err(ApiError::bad_request("Invalid field `entityId`"));
@@ -172,6 +183,7 @@ pub async fn add_participant(
     store
         .add_participant(caller.scope.tenant(), &channel.id, &input.entity_id, now)
         .await?;
+    rooms::refresh_agents(cx, &store, caller, &issuer, &channel.id).await?;
     Ok(response::json(
         200,
         &json!({ "channelId": channel.id, "entityId": input.entity_id }),
@@ -181,7 +193,7 @@ pub async fn add_participant(
 /// `DELETE /api/messaging/channels/:channelId/participants/:entityId`: the
 /// removed entity's sockets in the room are closed with 4003.
 pub async fn remove_participant(
-    _req: Request,
+    req: Request,
     cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
@@ -202,6 +214,7 @@ pub async fn remove_participant(
     {
         return Err(ErrorCode::NotFound.into());
     }
+    rooms::refresh_agents(cx, &store, caller, &origin::issuer(&req)?, &channel.id).await?;
     rooms::close_sockets(
         cx.env,
         &channel.id,
@@ -237,9 +250,11 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
         dm_key: Some(sha256_hex(&pair.join("\n"))),
         created_at: now,
     };
-    let channel = storage::open(cx.env, cx.config)?
+    let store = storage::open(cx.env, cx.config)?;
+    let channel = store
         .dm_channel(&caller.scope, &wanted, &agent_id, now)
         .await?;
+    rooms::refresh_agents(cx, &store, caller, &origin::issuer(&req)?, &channel.id).await?;
     Ok(response::json(200, &channel_json(&channel)))
 }
 
@@ -271,6 +286,7 @@ struct NewMessage {
 
 async fn post_message(
     cx: &RequestContext<'_>,
+    issuer: &str,
     channel_id: &str,
     input: NewMessage,
 ) -> Result<Response, ApiError> {
@@ -285,6 +301,7 @@ async fn post_message(
     }
     let store = storage::open(cx.env, cx.config)?;
     let channel = participant_channel(&store, caller, channel_id).await?;
+    let routing = rooms::agent_routing(cx, &store, caller, issuer, &channel.id).await?;
     let message = rooms::post(
         cx.env,
         &PostMessage {
@@ -292,6 +309,8 @@ async fn post_message(
             sender_id: caller.entity_id.clone(),
             text: input.text,
             client_id: input.client_id,
+            permissions: rooms::permission_names(caller),
+            routing,
         },
     )
     .await?;
@@ -301,18 +320,20 @@ async fn post_message(
 /// `POST /api/messaging/channels/:channelId/messages`: logged and broadcast
 /// exactly as a socket message.
 pub async fn post(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let issuer = origin::issuer(&req)?;
     let input: NewMessage = body::json(&mut req).await?;
-    post_message(cx, path_channel(cx)?, input).await
+    post_message(cx, &issuer, path_channel(cx)?, input).await
 }
 
 /// `POST /api/messaging/submit` `{channelId, text}`.
 pub async fn submit(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let issuer = origin::issuer(&req)?;
     let mut input: NewMessage = body::json(&mut req).await?;
     let channel_id = input
         .channel_id
         .take()
         .ok_or_else(|| ApiError::bad_request("Invalid field `channelId`: missing"))?;
-    post_message(cx, &channel_id, input).await
+    post_message(cx, &issuer, &channel_id, input).await
 }
 
 #[derive(Deserialize)]
@@ -387,9 +408,17 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
         expires_at: caller.expires_at,
         participants,
         message_limit: crate::ratelimit::socket_message_limit(cx.config, caller),
+        permissions: rooms::permission_names(caller),
     };
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;
+    let issuer = origin::issuer(&req)?;
+    if let Some(routing) = rooms::agent_routing(cx, &store, caller, &issuer, channel_id).await? {
+        headers.set(
+            ROUTING_HEADER,
+            &serde_json::to_string(&routing).map_err(|e| ApiError::internal(e.to_string()))?,
+        )?;
+    }
     headers.set(
         JOIN_HEADER,
         &serde_json::to_string(&join).map_err(|e| ApiError::internal(e.to_string()))?,

@@ -187,6 +187,7 @@ impl Fixture<'_> {
             token_hash: format!("token-{}", new_id()?),
             scopes: r#"["messages:read"]"#.to_owned(),
             channel_id: None,
+            agent_id: None,
             created_at,
             expires_at: self.now + 3_600,
             last_used_at: None,
@@ -465,7 +466,10 @@ impl Fixture<'_> {
     async fn machine_token_lookup_and_list(&self) -> Outcome {
         let (owner, other) = (new_id()?, new_id()?);
         let scope = Self::entity(&self.a, &owner);
-        let older = self.machine_token(&owner, self.now - 10)?;
+        let older = MachineTokenRecord {
+            agent_id: Some(new_id()?),
+            ..self.machine_token(&owner, self.now - 10)?
+        };
         let newer = self.machine_token(&owner, self.now)?;
         self.store.insert_machine_token(&scope, &older).await?;
         self.store.insert_machine_token(&scope, &newer).await?;
@@ -482,6 +486,7 @@ impl Fixture<'_> {
         let found = found.ok_or_else(|| Failure("token not found by hash".into()))?;
         expect_eq("id", found.id.as_str(), older.id.as_str())?;
         expect_eq("owner", found.owner_entity_id.as_str(), owner.as_str())?;
+        expect_eq("agent", found.agent_id, older.agent_id.clone())?;
         let scopes: serde_json::Value =
             serde_json::from_str(&found.scopes).map_err(|e| Failure(format!("scopes: {e}")))?;
         expect_eq("scopes", scopes, serde_json::json!(["messages:read"]))?;

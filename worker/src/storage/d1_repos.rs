@@ -119,7 +119,7 @@ impl IdentityRepo for D1Store {
 }
 
 const MACHINE_TOKEN_COLUMNS: &str = "id, owner_entity_id, name, token_hash, scopes, channel_id, \
-     created_at, expires_at, last_used_at, revoked_at";
+     agent_id, created_at, expires_at, last_used_at, revoked_at";
 
 impl MachineTokenRepo for D1Store {
     async fn insert_machine_token(
@@ -129,8 +129,8 @@ impl MachineTokenRepo for D1Store {
     ) -> Result<(), ApiError> {
         run(
             &self.db,
-            "INSERT INTO machine_tokens (id, server_id, owner_entity_id, name, token_hash, scopes, channel_id, created_at, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO machine_tokens (id, server_id, owner_entity_id, name, token_hash, scopes, channel_id, agent_id, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             &[
                 (&t.id).into(),
                 scope.server_id().into(),
@@ -139,6 +139,7 @@ impl MachineTokenRepo for D1Store {
                 (&t.token_hash).into(),
                 (&t.scopes).into(),
                 t.channel_id.as_deref().into(),
+                t.agent_id.as_deref().into(),
                 t.created_at.into(),
                 t.expires_at.into(),
             ],

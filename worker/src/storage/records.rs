@@ -74,6 +74,9 @@ pub struct MachineTokenRecord {
     pub scopes: String,
     /// When set, the token may only act in this channel.
     pub channel_id: Option<String>,
+    /// When set, the token acts as this agent (its entity id), e.g. to post
+    /// the agent's replies; otherwise the token is its own entity.
+    pub agent_id: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub last_used_at: Option<i64>,

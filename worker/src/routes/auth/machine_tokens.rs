@@ -1,6 +1,10 @@
 //! Machine tokens (SPEC §3 item 3), managed by the owner: create (the secret
 //! is shown once), list (no secrets), rotate (a new secret, same id, scopes
 //! and expiry) and revoke. Stored as SHA-256 only; 90 days absolute.
+//!
+//! A token may be bound to one channel (`channelId`) and may act as one of
+//! the owner's agents (`agentId`): such a token is the agent's credential at
+//! the gateway, e.g. for posting the agent's replies to a channel.
 
 use super::owner;
 use crate::audit::{route_action, AuditTrail};
@@ -9,7 +13,7 @@ use crate::auth::now_secs;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::MachineTokenRecord;
-use crate::storage::{self, MachineTokenRepo, Store};
+use crate::storage::{self, AgentRepo, MachineTokenRepo, Store};
 use crate::{body, random, response};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::ids::uuid_v7;
@@ -27,6 +31,8 @@ struct CreateBody {
     scopes: Vec<String>,
     #[serde(default)]
     channel_id: Option<String>,
+    #[serde(default)]
+    agent_id: Option<String>,
 }
 
 /// Scopes a machine token may carry: any permission but `admin:*`.
@@ -61,6 +67,7 @@ fn token_json(t: &MachineTokenRecord) -> Result<serde_json::Value, ApiError> {
         "name": t.name,
         "scopes": scopes,
         "channelId": t.channel_id,
+        "agentId": t.agent_id,
         "createdAt": t.created_at,
         "expiresAt": t.expires_at,
         "revokedAt": t.revoked_at,
@@ -85,6 +92,19 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     {
         return Err(ApiError::bad_request("Invalid field `channelId`"));
     }
+    let store = storage::open(cx.env, cx.config)?;
+    if let Some(agent_id) = &input.agent_id {
+        // Only the agent's owner may hand out its credential; anyone else's
+        // (or an unknown) agent is 404, as everywhere.
+        let owned = store
+            .visible_agent(&caller.scope, agent_id)
+            .await?
+            .is_some_and(|a| a.owner_entity_id == caller.entity_id);
+        if !owned {
+            return Err(ApiError::new(ErrorCode::NotFound)
+                .with_message("No agent with this `agentId` is yours"));
+        }
+    }
     let now_ms = worker::Date::now().as_millis();
     let now = (now_ms / 1000) as i64;
     let token = machine_token_from_random(random::bytes::<32>()?);
@@ -96,12 +116,12 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         token_hash: token.storage_hash(),
         scopes: serde_json::to_string(&names).map_err(|e| ApiError::internal(e.to_string()))?,
         channel_id: input.channel_id,
+        agent_id: input.agent_id,
         created_at: now,
         expires_at: now + MACHINE_LIFETIME_SECS as i64,
         last_used_at: None,
         revoked_at: None,
     };
-    let store = storage::open(cx.env, cx.config)?;
     store.insert_machine_token(&caller.scope, &record).await?;
     AuditTrail::new(&store, cx, &req)
         .record(

@@ -10,7 +10,7 @@ use crate::storage::MachineTokenRepo;
 use tokio_postgres::Row;
 
 const MACHINE_TOKEN_COLUMNS: &str = "id::text, owner_entity_id::text, name, token_hash, \
-     scopes::text, channel_id::text, created_at, expires_at, last_used_at, revoked_at";
+     scopes::text, channel_id::text, created_at, expires_at, last_used_at, revoked_at, agent_id";
 
 fn machine_token_row(r: &Row) -> Result<MachineTokenRecord, ApiError> {
     Ok(MachineTokenRecord {
@@ -24,6 +24,7 @@ fn machine_token_row(r: &Row) -> Result<MachineTokenRecord, ApiError> {
         expires_at: get(r, 7)?,
         last_used_at: get(r, 8)?,
         revoked_at: get(r, 9)?,
+        agent_id: get(r, 10)?,
     })
 }
 
@@ -43,8 +44,8 @@ impl MachineTokenRepo for PgStore {
         self.transact(settings, async |tx| {
             tx.exec(
                 "INSERT INTO machine_tokens (id, server_id, owner_entity_id, name, token_hash, \
-                 scopes, channel_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)",
+                 scopes, channel_id, created_at, expires_at, agent_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)",
                 &[
                     P::Uuid(id),
                     P::Uuid(settings.server_id),
@@ -55,6 +56,7 @@ impl MachineTokenRepo for PgStore {
                     P::OptUuid(channel),
                     P::Int(t.created_at),
                     P::Int(t.expires_at),
+                    P::OptText(t.agent_id.as_deref()),
                 ],
             )
             .await

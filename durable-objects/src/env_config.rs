@@ -1,4 +1,6 @@
-//! Reads the gateway's configuration out of `Env`, once per isolate.
+//! Reads the gateway's configuration out of `Env`, once per isolate. The
+//! worker and the Durable Objects (same script, same isolate) share it: the
+//! one place where vars and secrets become a validated [`Config`].
 
 use agentgate_shared::config::{Config, ConfigError};
 use std::cell::OnceCell;

@@ -1,0 +1,85 @@
+//! Requests to the agent origin: one timed fetch (used by the worker's
+//! forwarding and by a room's deliveries), and the delivery of one queued
+//! message with the gateway's assertion.
+
+use crate::agent_outbox::Pending;
+use agentgate_shared::agent_delivery::{delivered, submit_body, SUBMIT_PATH};
+use agentgate_shared::assertion::{AssertionClaims, ASSERTION_HEADER};
+use agentgate_shared::config::Config;
+use agentgate_shared::origin::{audience, origin_url};
+use futures::future::{select, Either};
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Response};
+
+/// Why the origin gave no answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FetchFailure {
+    /// Refused, reset, or not resolvable (the runtime's message).
+    Unreachable(String),
+    /// No answer within the configured time; the request was aborted.
+    Timeout,
+}
+
+/// Sends `request`, giving up (and aborting it) after `timeout_ms`.
+pub async fn send_with_timeout(
+    request: Request,
+    timeout_ms: u64,
+) -> Result<Response, FetchFailure> {
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let sent = fetch.send_with_signal(&signal);
+    let timeout = Delay::from(Duration::from_millis(timeout_ms));
+    futures::pin_mut!(sent, timeout);
+    match select(sent, timeout).await {
+        Either::Left((Ok(answer), _)) => Ok(answer),
+        Either::Left((Err(e), _)) => Err(FetchFailure::Unreachable(e.to_string())),
+        Either::Right(_) => {
+            controller.abort();
+            Err(FetchFailure::Timeout)
+        }
+    }
+}
+
+/// One attempt to hand `pending` to the origin: `Ok(())` once it answered
+/// 2xx, else why not (for the room's log; never the assertion).
+pub async fn deliver(config: &Config, pending: &Pending, now_ms: u64) -> Result<(), String> {
+    let (Some(origin), Some(key)) = (&config.agent_origin, &config.signing_key) else {
+        return Err("no agent origin is configured".into());
+    };
+    let mut jti = [0u8; 16];
+    getrandom::getrandom(&mut jti).map_err(|e| format!("randomness unavailable: {e}"))?;
+    let claims = AssertionClaims::new(
+        pending.issuer.clone(),
+        audience(origin),
+        pending.message.sender_id.clone(),
+        config.server_id.to_string(),
+        pending.scopes.clone(),
+        now_ms / 1000,
+        jti.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    );
+    let body = submit_body(
+        &pending.message,
+        &pending.agent_ids,
+        &config.server_id.to_string(),
+    );
+    let headers = Headers::new();
+    let request = (|| {
+        headers.set("Content-Type", "application/json")?;
+        headers.set(ASSERTION_HEADER, &key.sign(&claims))?;
+        headers.set("Idempotency-Key", &pending.message.id)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers.clone())
+            .with_body(Some(body.to_string().into()));
+        Request::new_with_init(origin_url(origin, SUBMIT_PATH, None).as_str(), &init)
+    })()
+    .map_err(|e| format!("request not built: {e}"))?;
+    match send_with_timeout(request, config.agent_origin_timeout_ms).await {
+        Ok(answer) if delivered(answer.status_code()) => Ok(()),
+        Ok(answer) => Err(format!("origin answered {}", answer.status_code())),
+        Err(FetchFailure::Timeout) => Err("origin timed out".into()),
+        Err(FetchFailure::Unreachable(e)) => Err(format!("origin unreachable: {e}")),
+    }
+}
