@@ -457,3 +457,24 @@ async fn identity_survives_hibernation_through_the_socket_attachment() {
         "the room was never evicted while its socket stayed open"
     );
 }
+
+#[tokio::test]
+async fn a_channel_at_its_participant_limit_accepts_sockets_and_reports_everyone() {
+    let gw = gateway().await;
+    // 99 others (128-character ids, the longest accepted) plus the creator:
+    // the join statement a socket carries grows with the participants.
+    let others: Vec<String> = (0..99).map(|i| format!("{i:0>128}")).collect();
+    let refs: Vec<&str> = others.iter().map(String::as_str).collect();
+    let channel = create_channel(&gw, "alice", &refs).await;
+    let auth = format!("Bearer {}", token("alice"));
+    let mut socket = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth)])
+        .await
+        .expect("socket in a full channel");
+    send(&mut socket, r#"{"type":"request-world-state"}"#).await;
+    let state = recv_json(&mut socket, WAIT).await;
+    assert_eq!(state["type"], "world-state", "{state}");
+    assert_eq!(state["participants"].as_array().map(Vec::len), Some(100));
+    send(&mut socket, r#"{"type":"message","text":"hello everyone"}"#).await;
+    let echo = recv_json(&mut socket, WAIT).await;
+    assert_eq!(echo["text"], "hello everyone", "{echo}");
+}
