@@ -48,17 +48,42 @@ async fn entity(gw: &Gateway, who: &str) -> String {
     json(resp).await["entityId"].as_str().unwrap().to_owned()
 }
 
+/// Registers an agent as `who` and checks the registry holds it. The id is
+/// chosen here, so that an origin's echo (which names no id) keeps it.
 async fn create_agent(gw: &Gateway, who: &str, name: &str, shared_with: &[&str]) -> String {
+    let id = format!("agent-{who}-{name}");
     let resp = as_user(gw, who, Method::POST, "/api/agents")
-        .json(&json!({"name": name, "sharedWith": shared_with}))
+        .json(&json!({"name": name, "id": id, "sharedWith": shared_with}))
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 201);
-    let body = json(resp).await;
+    assert!(resp.status().is_success(), "create: {}", resp.status());
+    let body = registered(gw, who, &id).await.expect("registered");
     assert_eq!(body["name"], name);
     assert_eq!(body["status"], "stopped");
-    body["id"].as_str().unwrap().to_owned()
+    id
+}
+
+/// The registry's view of agent `id` for `who`, if they may see it.
+async fn registered(gw: &Gateway, who: &str, id: &str) -> Option<Value> {
+    let resp = as_user(gw, who, Method::GET, &format!("/api/agents/{id}"))
+        .send()
+        .await
+        .unwrap();
+    match resp.status().as_u16() {
+        200 => Some(json(resp).await),
+        404 => None,
+        other => panic!("GET /api/agents/{id}: {other}"),
+    }
+}
+
+/// How many audit rows have `action`.
+async fn audited(gw: &Gateway, action: &str) -> usize {
+    gw.query(&format!(
+        "SELECT id FROM audit_events WHERE action = '{action}'"
+    ))
+    .await
+    .len()
 }
 
 async fn jwks(gw: &Gateway) -> Value {
@@ -84,9 +109,14 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
         .as_str()
         .unwrap()
         .to_owned();
+    origin.script(
+        "POST /api/agents",
+        201,
+        json!({"success": true, "data": {"id": "agent-eliza"}}),
+    );
     let resp = owner
         .request(Method::POST, &gw.url("/api/agents"))
-        .json(&json!({"name": "Eliza", "id": "agent-eliza"}))
+        .json(&json!({"name": "Eliza"}))
         .send()
         .await
         .unwrap();
@@ -123,7 +153,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
         "/api/memory/agent-eliza/rooms?source=e2e&x=%20y"
     );
 
-    let received = origin.received();
+    let received = origin.received_under("/api/memory");
     assert_eq!(received.len(), 1);
     let seen = &received[0];
     assert_eq!(seen.method, "POST");
@@ -274,6 +304,7 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
 
     // Bob can neither read, change, start, stop nor delete Alice's agent,
     // nor touch its memory: 404 for all, and the origin never hears of it.
+    let creates = origin.received().len();
     let refused = [
         (Method::GET, format!("/api/agents/{private}")),
         (Method::PATCH, format!("/api/agents/{private}")),
@@ -306,8 +337,9 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
         assert_eq!(resp.status(), 404, "{method} {path}");
         expect_error(resp, 404, "NOT_FOUND").await;
     }
-    assert!(
-        origin.received().is_empty(),
+    assert_eq!(
+        origin.received().len(),
+        creates,
         "a refused request reached the origin"
     );
 
@@ -333,7 +365,7 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
     .await
     .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(origin.received().len(), 1);
+    assert_eq!(origin.received().len(), creates + 1);
 
     // Listings: each sees their own and what is shared with them.
     let names = |v: Value| -> Vec<String> {
@@ -366,7 +398,9 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
     .await
     .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(json(resp).await["sharedWith"], json!([]));
+    let renamed = registered(&gw, "alice", &shared).await.unwrap();
+    assert_eq!(renamed["name"], "renamed");
+    assert_eq!(renamed["sharedWith"], json!([]));
     let resp = as_user(&gw, "bob", Method::GET, &format!("/api/agents/{shared}"))
         .send()
         .await
@@ -388,12 +422,13 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
         .unwrap();
     assert_eq!(resp.status(), 404);
 
-    // Bad input is a clear 400; a taken id is 409.
+    // Bad input is a clear 400; a taken id is 409; neither reaches the origin.
+    let forwarded = origin.received().len();
     for body in [
         json!({"name": ""}),
         json!({"name": "x", "id": "../etc"}),
         json!({"name": "x", "sharedWith": ["a b"]}),
-        json!({"name": "x", "owner": "someone"}),
+        json!({"id": "no-name", "characterJson": {"bio": ["nameless"]}}),
     ] {
         let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
             .json(&body)
@@ -408,6 +443,244 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
         .await
         .unwrap();
     expect_error(resp, 409, "CONFLICT").await;
+    assert_eq!(origin.received().len(), forwarded);
+    assert_eq!(
+        registered(&gw, "alice", &shared).await.unwrap()["ownerId"],
+        entity(&gw, "alice").await.as_str()
+    );
+}
+
+/// The answer an ElizaOS origin gives to a create.
+fn created(id: &str, name: &str) -> Value {
+    json!({"success": true, "data": {"id": id, "character": {"name": name}}})
+}
+
+#[tokio::test]
+async fn creating_with_an_origin_forwards_the_body_and_registers_the_id_the_origin_gave() {
+    const ELIZA: &str = "0f6b4cf8-3b1e-4f0b-9d2c-7a1e5b9c0d11";
+    let origin = TestOrigin::start().await;
+    let gw = gateway_with_origin(&origin.base_url).await;
+    let alice = entity(&gw, "alice").await;
+    let bob = entity(&gw, "bob").await;
+
+    // The body reaches the origin byte for byte, ElizaOS's own fields
+    // included; the client gets the origin's answer.
+    let sent = json!({
+        "name": "Eliza",
+        "sharedWith": [bob],
+        "characterJson": {"name": "Eliza", "bio": ["helpful"], "plugins": ["@elizaos/plugin-sql"]},
+    })
+    .to_string();
+    origin.script("POST /api/agents", 201, created(ELIZA, "Eliza"));
+    let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
+        .header("content-type", "application/json")
+        .body(sent.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(
+        resp.headers().get("x-origin").map(|v| v.to_str().unwrap()),
+        Some("test-origin")
+    );
+    assert_eq!(json(resp).await, created(ELIZA, "Eliza"));
+    let seen = origin.received();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].target.as_str()),
+        ("POST", "/api/agents")
+    );
+    assert_eq!(seen[0].body, sent.as_bytes());
+    assert!(seen[0].header("x-agentgate-assertion").is_some());
+    assert_eq!(seen[0].header("authorization"), None);
+
+    // The registry lists it under the origin's id, owned by the creator and
+    // shared as asked.
+    let ids = |v: Value| -> Vec<String> {
+        v["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for who in ["alice", "bob"] {
+        let resp = as_user(&gw, who, Method::GET, "/api/agents")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ids(json(resp).await), [ELIZA], "{who}");
+    }
+    let eliza = registered(&gw, "alice", ELIZA).await.unwrap();
+    assert_eq!(eliza["ownerId"], alice.as_str());
+    assert_eq!(eliza["name"], "Eliza");
+    assert_eq!(eliza["sharedWith"], json!([bob]));
+
+    // Where the origin names the id, first match wins; an answer naming none
+    // keeps the requested id. Without `name`, the character's is taken.
+    let cases = [
+        (json!({"id": "o-top", "data": {"id": "o-data"}}), "o-top"),
+        (
+            json!({"data": {"id": "o-data", "agent": {"id": "x"}}}),
+            "o-data",
+        ),
+        (
+            json!({"agent": {"id": "o-agent"}, "data": {"agent": {"id": "x"}}}),
+            "o-agent",
+        ),
+        (
+            json!({"data": {"agent": {"id": "o-data-agent"}}}),
+            "o-data-agent",
+        ),
+        (
+            json!({"id": "not an id!", "data": {"id": "o-valid"}}),
+            "o-valid",
+        ),
+        (json!({"success": true}), "asked-5"),
+    ];
+    for (i, (answer, expected)) in cases.iter().enumerate() {
+        let asked = format!("asked-{i}");
+        origin.script("POST /api/agents", 201, answer.clone());
+        let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
+            .json(&json!({"id": asked, "characterJson": {"name": format!("character {i}")}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "case {i}");
+        let agent = registered(&gw, "alice", expected).await.expect(expected);
+        assert_eq!(agent["name"], format!("character {i}"));
+        if asked != *expected {
+            assert!(
+                registered(&gw, "alice", &asked).await.is_none(),
+                "case {i}: the requested id stayed held"
+            );
+        }
+    }
+    assert_eq!(audited(&gw, "agent.create.success").await, 1 + cases.len());
+
+    // The origin refuses: its answer goes back, nothing is registered.
+    let refusal = json!({"success": false, "error": {"code": "INVALID_CHARACTER"}});
+    origin.script("POST /api/agents", 422, refusal.clone());
+    let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
+        .json(&json!({"name": "refused", "id": "agent-refused"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert_eq!(json(resp).await, refusal);
+    assert!(registered(&gw, "alice", "agent-refused").await.is_none());
+
+    // The origin gives an id already registered (Alice's): 409 for Bob, and
+    // the agent stays Alice's.
+    origin.script("POST /api/agents", 201, created(ELIZA, "Eliza"));
+    let resp = as_user(&gw, "bob", Method::POST, "/api/agents")
+        .json(&json!({"name": "Eliza"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 409, "CONFLICT").await;
+    assert_eq!(
+        registered(&gw, "alice", ELIZA).await.unwrap()["ownerId"],
+        alice.as_str()
+    );
+    let resp = as_user(&gw, "bob", Method::GET, "/api/agents")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ids(json(resp).await), [ELIZA], "bob registered nothing");
+    assert_eq!(audited(&gw, "agent.create.failure").await, 2);
+}
+
+#[tokio::test]
+async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_origins_answer() {
+    let origin = TestOrigin::start().await;
+    let gw = gateway_with_origin(&origin.base_url).await;
+    let id = create_agent(&gw, "alice", "eliza", &[]).await;
+    let path = format!("/api/agents/{id}");
+
+    // Not Bob's: 404, and the origin hears nothing of it.
+    for method in [Method::PATCH, Method::DELETE] {
+        let resp = as_user(&gw, "bob", method.clone(), &path)
+            .json(&json!({"name": "mine now"}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, 404, "NOT_FOUND").await;
+    }
+    assert!(origin.received_under(&path).is_empty());
+
+    // Alice's change goes to the origin as sent (ElizaOS's fields included)
+    // and, once it agrees, to the registry.
+    let patch = json!({"name": "renamed", "settings": {"voice": "en-US"}}).to_string();
+    let resp = as_user(&gw, "alice", Method::PATCH, &path)
+        .header("content-type", "application/json")
+        .body(patch.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["method"], "PATCH", "the origin's answer");
+    let seen = origin.received_under(&path);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "PATCH");
+    assert_eq!(seen[0].body, patch.as_bytes());
+    assert_eq!(
+        registered(&gw, "alice", &id).await.unwrap()["name"],
+        "renamed"
+    );
+
+    // A patch of the origin's fields only is forwarded too.
+    let resp = as_user(&gw, "alice", Method::PATCH, &path)
+        .json(&json!({"settings": {"voice": "fr-FR"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(origin.received_under(&path).len(), 2);
+
+    // The origin refuses: the client gets its answer, the registry stays.
+    let failure = json!({"success": false, "error": {"message": "boom"}});
+    origin.script("PATCH /api/agents", 500, failure.clone());
+    let resp = as_user(&gw, "alice", Method::PATCH, &path)
+        .json(&json!({"name": "not applied"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 500);
+    assert_eq!(json(resp).await, failure);
+    assert_eq!(
+        registered(&gw, "alice", &id).await.unwrap()["name"],
+        "renamed"
+    );
+    origin.script("DELETE /api/agents", 409, json!({"success": false}));
+    let resp = as_user(&gw, "alice", Method::DELETE, &path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    assert!(
+        registered(&gw, "alice", &id).await.is_some(),
+        "deleted anyway"
+    );
+
+    // Once the origin has deleted it, the registry forgets it.
+    let resp = as_user(&gw, "alice", Method::DELETE, &path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["method"], "DELETE");
+    assert!(registered(&gw, "alice", &id).await.is_none());
+    assert_eq!(origin.received_under(&path).len(), 5);
+
+    for (action, rows) in [
+        ("agent.update.success", 2),
+        ("agent.update.failure", 2),
+        ("agent.delete.success", 1),
+        ("agent.delete.failure", 2),
+    ] {
+        assert_eq!(audited(&gw, action).await, rows, "{action}");
+    }
 }
 
 #[tokio::test]
@@ -425,6 +698,7 @@ async fn admin_routes_refuse_users_and_unknown_api_paths_never_reach_the_origin(
         expect_error(resp, 403, "INSUFFICIENT_PERMISSIONS").await;
     }
     let agent = create_agent(&gw, "bob", "mine", &[]).await;
+    let creates = origin.received().len();
     for (method, path) in [
         (Method::GET, format!("/api/agents/{agent}/secrets")),
         (Method::GET, format!("/api/memory/{agent}")),
@@ -438,7 +712,7 @@ async fn admin_routes_refuse_users_and_unknown_api_paths_never_reach_the_origin(
             .unwrap();
         expect_error(resp, 404, "NOT_FOUND").await;
     }
-    assert!(origin.received().is_empty(), "the origin was reached");
+    assert_eq!(origin.received().len(), creates, "the origin was reached");
 
     // The owner holds admin:*: server logs and stop are forwarded.
     let (owner, _) = setup_owner(&gw).await;
@@ -454,34 +728,70 @@ async fn admin_routes_refuse_users_and_unknown_api_paths_never_reach_the_origin(
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let targets: Vec<String> = origin.received().into_iter().map(|r| r.target).collect();
+    let targets: Vec<String> = origin
+        .received_under("/api/server")
+        .into_iter()
+        .map(|r| r.target)
+        .collect();
     assert_eq!(targets, ["/api/server/logs", "/api/server/stop"]);
 }
 
 #[tokio::test]
-async fn origin_down_is_502() {
+async fn origin_down_is_502_and_the_registry_is_untouched() {
     let down = format!("http://127.0.0.1:{}", free_port());
     let gw = gateway_with_origin(&down).await;
-    let agent = create_agent(&gw, "alice", "a", &[]).await;
-    let resp = as_user(
-        &gw,
-        "alice",
-        Method::POST,
-        &format!("/api/agents/{agent}/start"),
-    )
-    .send()
-    .await
-    .unwrap();
-    expect_error(resp, 502, "ORIGIN_UNAVAILABLE").await;
-    // The registry still answers, and the failed start is audited as such.
-    let resp = as_user(&gw, "alice", Method::GET, &format!("/api/agents/{agent}"))
+    // A create the origin never saw registers nothing (the requested id is
+    // not left held).
+    for body in [
+        json!({"name": "a", "id": "agent-down"}),
+        json!({"name": "b"}),
+    ] {
+        let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, 502, "ORIGIN_UNAVAILABLE").await;
+    }
+    let resp = as_user(&gw, "alice", Method::GET, "/api/agents")
         .send()
         .await
         .unwrap();
-    assert_eq!(json(resp).await["status"], "stopped");
-    let audit = gw.d1_query("SELECT action FROM audit_events WHERE action LIKE 'agent.start%'");
-    assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0]["action"], "agent.start.failure");
+    assert_eq!(json(resp).await["agents"], json!([]));
+    assert_eq!(audited(&gw, "agent.create.failure").await, 2);
+    assert_eq!(audited(&gw, "agent.create.success").await, 0);
+
+    // An agent the registry holds (put there as an operator would) can be
+    // neither started, renamed nor deleted while the origin is down.
+    let alice = entity(&gw, "alice").await;
+    gw.query(&format!(
+        "INSERT INTO agents (id, server_id, name, owner_entity_id, shared_with, status, created_at, updated_at) \
+         VALUES ('agent-down', '{TEST_SERVER_ID}', 'a', '{alice}', '[]', 'stopped', 1, 1)"
+    ))
+    .await;
+    for (method, path) in [
+        (Method::POST, "/api/agents/agent-down/start"),
+        (Method::PATCH, "/api/agents/agent-down"),
+        (Method::DELETE, "/api/agents/agent-down"),
+    ] {
+        let resp = as_user(&gw, "alice", method.clone(), path)
+            .json(&json!({"name": "renamed"}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, 502, "ORIGIN_UNAVAILABLE").await;
+    }
+    // The registry still answers, unchanged, and the failures are audited.
+    let agent = registered(&gw, "alice", "agent-down").await.unwrap();
+    assert_eq!(agent["status"], "stopped");
+    assert_eq!(agent["name"], "a");
+    for action in [
+        "agent.start.failure",
+        "agent.update.failure",
+        "agent.delete.failure",
+    ] {
+        assert_eq!(audited(&gw, action).await, 1, "{action}");
+    }
 }
 
 #[tokio::test]
@@ -507,6 +817,14 @@ async fn slow_origin_is_504_after_the_configured_timeout() {
             && waited < std::time::Duration::from_secs(4),
         "answered after {waited:?}"
     );
+    // A create the origin is too slow to answer registers nothing.
+    let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
+        .json(&json!({"name": "late", "id": "agent-late"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 504, "ORIGIN_TIMEOUT").await;
+    assert!(registered(&gw, "alice", "agent-late").await.is_none());
     origin.set_delay(None);
     let resp = as_user(&gw, "alice", Method::GET, &logs)
         .send()
@@ -520,11 +838,66 @@ async fn without_an_origin_runtime_routes_are_503_and_the_registry_works() {
     let gw = Gateway::builder().var("JWT_SECRET", SECRET).start().await;
     assert_eq!(jwks(&gw).await, json!({"keys": []}));
     let agent = create_agent(&gw, "alice", "offline", &[]).await;
-    let resp = as_user(&gw, "alice", Method::GET, &format!("/api/agents/{agent}"))
+    // The registry answers itself, and knows only its own fields.
+    let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
+        .json(&json!({"name": "second"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let second = json(resp).await;
+    assert_eq!(second["name"], "second");
+    assert_eq!(second["ownerId"], entity(&gw, "alice").await.as_str());
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/agents".to_owned(),
+            json!({"name": "x", "owner": "someone"}),
+        ),
+        (
+            Method::POST,
+            "/api/agents".to_owned(),
+            json!({"name": "x", "characterJson": {"name": "x"}}),
+        ),
+        (
+            Method::POST,
+            "/api/agents".to_owned(),
+            json!({"characterJson": {"name": "x"}}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/agents/{agent}"),
+            json!({"settings": {}}),
+        ),
+        (Method::PATCH, format!("/api/agents/{agent}"), json!({})),
+    ] {
+        let resp = as_user(&gw, "alice", method.clone(), &path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(resp, 400, "BAD_REQUEST").await;
+    }
+    let resp = as_user(&gw, "alice", Method::PATCH, &format!("/api/agents/{agent}"))
+        .json(&json!({"name": "renamed"}))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["name"], "renamed");
+    let second_id = second["id"].as_str().unwrap();
+    let resp = as_user(
+        &gw,
+        "alice",
+        Method::DELETE,
+        &format!("/api/agents/{second_id}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await, json!({"id": second_id, "deleted": true}));
+    assert!(registered(&gw, "alice", second_id).await.is_none());
     let runtime = [
         (Method::POST, format!("/api/agents/{agent}/start")),
         (Method::POST, format!("/api/agents/{agent}/stop")),

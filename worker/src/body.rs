@@ -24,13 +24,18 @@ pub fn check_declared_length(req: &Request) -> Result<(), ApiError> {
 /// Reads the body as JSON into `T`. Over 1 MiB → 413; not JSON or the wrong
 /// shape → 400 naming the field (e.g. `password: missing field`).
 pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    parse_json(&bytes(req).await?)
+}
+
+/// Reads the body as bytes. Over 1 MiB → 413.
+pub async fn bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     let bytes = req.bytes().await.map_err(|e| {
         ApiError::bad_request("The request body could not be read").with_detail(e.to_string())
     })?;
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ErrorCode::PayloadTooLarge.into());
     }
-    parse_json(&bytes)
+    Ok(bytes)
 }
 
 /// Parses JSON into `T`, naming the offending field in the 400 message.

@@ -1,7 +1,8 @@
 //! Forwarding an authorized request to the agent origin (SPEC §13): path,
 //! query and body unchanged; the client's identity headers, credentials and
 //! cookies stripped; the gateway's signed assertion added. The response body
-//! streams back without being buffered.
+//! streams back without being buffered, unless the handler asks to read it
+//! (`forward_and_read`, bounded, e.g. to learn the id of a created agent).
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -14,6 +15,7 @@ use agentgate_shared::origin::{
 };
 use agentgate_shared::ErrorCode;
 use futures::future::{select, Either};
+use futures::StreamExt;
 use std::time::Duration;
 use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Response, ResponseBody,
@@ -57,6 +59,59 @@ pub async fn forward(
     cx: &RequestContext<'_>,
     caller: &Caller,
 ) -> Result<Response, ApiError> {
+    let body = request_body(&mut req).await?;
+    forward_with_body(&req, cx, caller, body).await
+}
+
+/// The body `req` would forward: none for `GET`/`HEAD` or when empty.
+pub async fn request_body(req: &mut Request) -> Result<Option<Vec<u8>>, ApiError> {
+    if matches!(req.method(), Method::Get | Method::Head) {
+        return Ok(None);
+    }
+    let body = crate::body::bytes(req).await?;
+    Ok((!body.is_empty()).then_some(body))
+}
+
+/// [`forward`] for a handler that has already read the body: `body` is sent
+/// in place of `req`'s own.
+pub async fn forward_with_body(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    caller: &Caller,
+    body: Option<Vec<u8>>,
+) -> Result<Response, ApiError> {
+    exchange(req, cx, caller, body, |answer| {
+        futures::future::ready(pass_back(answer))
+    })
+    .await
+}
+
+/// [`forward_with_body`], but the origin's whole answer is read (within the
+/// same timeout) so the handler can look into it before passing it back. An
+/// answer over `limit` bytes → 502 `ORIGIN_UNAVAILABLE`.
+pub async fn forward_and_read(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    caller: &Caller,
+    body: Option<Vec<u8>>,
+    limit: usize,
+) -> Result<ReadAnswer, ApiError> {
+    exchange(req, cx, caller, body, |answer| read_answer(answer, limit)).await
+}
+
+/// The one path to the origin: sends `req` with `body`, then hands the
+/// answer to `take`. Both happen before the configured timeout.
+async fn exchange<T, F, Fut>(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    caller: &Caller,
+    body: Option<Vec<u8>>,
+    take: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(Response) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
     let Some(origin) = &cx.config.agent_origin else {
         return Err(ErrorCode::OriginNotConfigured.into());
     };
@@ -69,64 +124,114 @@ pub async fn forward(
             headers.append(&name, &value)?;
         }
     }
-    headers.set(ASSERTION_HEADER, &assertion(&req, cx, caller)?)?;
+    headers.set(ASSERTION_HEADER, &assertion(req, cx, caller)?)?;
     headers.set("X-Request-Id", cx.request_id)?;
 
-    let method = req.method();
     let mut init = RequestInit::new();
-    init.with_method(method.clone()).with_headers(headers);
-    if !matches!(method, Method::Get | Method::Head) {
-        let body = req.bytes().await.map_err(|e| {
-            ApiError::bad_request("The request body could not be read").with_detail(e.to_string())
-        })?;
+    init.with_method(req.method()).with_headers(headers);
+    if let Some(body) = body.filter(|b| !b.is_empty()) {
         if body.len() > MAX_BODY_BYTES {
             return Err(ErrorCode::PayloadTooLarge.into());
         }
-        if !body.is_empty() {
-            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-        }
+        init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
     }
     let outbound = Request::new_with_init(target.as_str(), &init)?;
 
     let controller = AbortController::default();
     let signal = controller.signal();
-    let fetch = Fetch::Request(outbound);
-    let sent = fetch.send_with_signal(&signal);
+    let exchanged = async {
+        let answer = Fetch::Request(outbound)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::OriginUnavailable).with_detail(e.to_string()))?;
+        take(answer).await
+    };
     let timeout = Delay::from(Duration::from_millis(cx.config.agent_origin_timeout_ms));
-    futures::pin_mut!(sent, timeout);
-    let answer = match select(sent, timeout).await {
-        Either::Left((Ok(answer), _)) => answer,
-        Either::Left((Err(e), _)) => {
-            return Err(ApiError::new(ErrorCode::OriginUnavailable).with_detail(e.to_string()))
-        }
+    futures::pin_mut!(exchanged, timeout);
+    match select(exchanged, timeout).await {
+        Either::Left((result, _)) => result,
         Either::Right(_) => {
             controller.abort();
-            return Err(ErrorCode::OriginTimeout.into());
+            Err(ErrorCode::OriginTimeout.into())
         }
-    };
-    pass_back(answer)
+    }
+}
+
+/// An origin's answer read in full: its status, passable headers and body.
+pub struct ReadAnswer {
+    pub status: u16,
+    headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl ReadAnswer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The answer for the client, as [`pass_back`] would have streamed it.
+    pub fn into_response(self) -> Response {
+        let builder = Response::builder()
+            .with_status(self.status)
+            .with_headers(self.headers);
+        if carries_body(self.status) {
+            builder.fixed(self.body)
+        } else {
+            builder.empty()
+        }
+    }
+}
+
+async fn read_answer(mut answer: Response, limit: usize) -> Result<ReadAnswer, ApiError> {
+    let status = answer.status_code();
+    let headers = passable_headers(answer.headers())?;
+    let mut body = Vec::new();
+    if carries_body(status) && matches!(answer.body(), ResponseBody::Stream(_)) {
+        let mut chunks = answer.stream()?;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::new(ErrorCode::OriginUnavailable).with_detail(e.to_string())
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::new(ErrorCode::OriginUnavailable)
+                    .with_detail(format!("the origin's answer is over {limit} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+    Ok(ReadAnswer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Whether a response with `status` may have a body.
+fn carries_body(status: u16) -> bool {
+    !matches!(status, 101 | 204 | 205 | 304)
+}
+
+/// The origin's response headers that are passed back to the client.
+fn passable_headers(answer: &Headers) -> Result<Headers, ApiError> {
+    let headers = Headers::new();
+    for (name, value) in answer.entries() {
+        if returns_response_header(&name) {
+            headers.append(&name, &value)?;
+        }
+    }
+    Ok(headers)
 }
 
 /// A fresh response (the fetched one's headers are immutable) with the
 /// origin's status, its passable headers, and its body stream as is.
 fn pass_back(answer: Response) -> Result<Response, ApiError> {
     let status = answer.status_code();
-    let headers = Headers::new();
-    for (name, value) in answer.headers().entries() {
-        if returns_response_header(&name) {
-            headers.append(&name, &value)?;
-        }
-    }
     let builder = Response::builder()
         .with_status(status)
-        .with_headers(headers);
+        .with_headers(passable_headers(answer.headers())?);
     Ok(match answer.body() {
-        ResponseBody::Stream(stream) if !matches!(status, 101 | 204 | 205 | 304) => {
-            builder.stream(stream.clone())
-        }
-        ResponseBody::Body(bytes) if !matches!(status, 101 | 204 | 205 | 304) => {
-            builder.fixed(bytes.clone())
-        }
+        ResponseBody::Stream(stream) if carries_body(status) => builder.stream(stream.clone()),
+        ResponseBody::Body(bytes) if carries_body(status) => builder.fixed(bytes.clone()),
         _ => builder.empty(),
     })
 }

@@ -124,6 +124,8 @@ pub async fn run() -> Result<(), String> {
     let t = now();
     let token = hs256(SECRET, &json!({"sub": "bench", "iat": t, "exp": t + 3600}));
     let client = client();
+    // The create is forwarded too: the origin answers as ElizaOS would.
+    origin.script("POST /api/agents", 201, json!({"id": "bench-agent"}));
     let resp = client
         .post(gw.url("/api/agents"))
         .bearer_auth(&token)

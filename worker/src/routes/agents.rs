@@ -1,8 +1,28 @@
-//! `/api/agents*` and `/api/memory/*` (SPEC §7, §13). The registry routes are
-//! answered from the gateway's agents registry; the runtime routes (start,
-//! stop, logs, memory) are checked against it and forwarded to the agent
-//! origin. Not-yours is 404: reads need the agent to be the caller's own or
-//! shared with them, changes need it to be their own.
+//! `/api/agents*` and `/api/memory/*` (SPEC §7, §13). Ownership always comes
+//! from the gateway's agents registry. Not-yours is 404: reads need the agent
+//! to be the caller's own or shared with them, changes need it to be their
+//! own; a refused request never reaches the origin.
+//!
+//! - Listing and reading an agent (`GET /api/agents`, `GET
+//!   /api/agents/:agentId`) are answered from the registry, with or without an
+//!   origin: the list is filtered to the caller's agents, which only the
+//!   registry knows.
+//! - Creating, changing and deleting: without an origin, the registry alone.
+//!   With `AGENT_ORIGIN_URL`, the request is forwarded (body unchanged: fields
+//!   the gateway does not know, such as ElizaOS's `characterJson`, pass
+//!   through; the gateway's own are validated first) and the registry follows
+//!   only a 2xx answer; the client gets the origin's answer. A change or a
+//!   delete is checked against the registry before it is forwarded.
+//! - A create with an origin learns the agent's id from the origin's answer
+//!   (`id`, `data.id`, `agent.id`, `data.agent.id`), else keeps the gateway's
+//!   (the body's `id`, or a new UUID v7). Its name is the body's `name`, else
+//!   the name of the character the body carries (`characterJson`, `character`,
+//!   `agent`); with neither it is refused (400) before it is forwarded, so the
+//!   origin never creates an agent the registry could not name. A body `id` is
+//!   reserved in the registry while the origin answers, so an id that is
+//!   already registered is 409 without reaching the origin.
+//! - The runtime routes (start, stop, logs, memory) are checked against the
+//!   registry and forwarded; a successful start or stop updates its status.
 
 use super::auth::caller;
 use crate::audit::{route_action, AuditTrail};
@@ -13,6 +33,7 @@ use crate::storage::records::{AgentChanges, AgentRecord};
 use crate::storage::{self, AgentRepo, Store};
 use crate::{body, origin, random, response};
 use agentgate_shared::audit::Outcome;
+use agentgate_shared::http_policy::MAX_BODY_BYTES;
 use agentgate_shared::ids::uuid_v7;
 use agentgate_shared::routes::Permission;
 use agentgate_shared::ErrorCode;
@@ -136,33 +157,96 @@ pub async fn list(_req: Request, cx: &RequestContext<'_>) -> Result<Response, Ap
     Ok(response::json(200, &json!({ "agents": items })))
 }
 
+/// Without an origin a body may carry only the gateway's `fields`; with one,
+/// the others are the origin's (ElizaOS's) and pass through untouched.
+fn only_gateway_fields(
+    cx: &RequestContext<'_>,
+    bytes: &[u8],
+    fields: &[&str],
+) -> Result<(), ApiError> {
+    if cx.config.agent_origin.is_some() {
+        return Ok(());
+    }
+    // A body that is not an object is refused by the typed parse that follows.
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(bytes) else {
+        return Ok(());
+    };
+    match map.keys().find(|k| !fields.contains(&k.as_str())) {
+        Some(unknown) => Err(ApiError::bad_request(format!(
+            "Unknown field `{unknown}`: expected {}",
+            fields.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct NewAgent {
-    name: String,
+    name: Option<String>,
     /// An id the origin already knows the agent by; generated when absent.
     id: Option<String>,
     #[serde(default)]
     shared_with: Vec<String>,
+    /// ElizaOS's ways of sending the character (with an origin only): its
+    /// name is the agent's when `name` is absent.
+    character_json: Option<Value>,
+    character: Option<Value>,
+    agent: Option<Value>,
 }
 
-/// `POST /api/agents` (`agent:create`): registers an agent owned by the caller.
+impl NewAgent {
+    fn name(&self) -> Result<String, ApiError> {
+        let from_character = [&self.character_json, &self.character, &self.agent]
+            .into_iter()
+            .flatten()
+            .find_map(|c| c.get("name")?.as_str());
+        match self.name.as_deref().or(from_character) {
+            Some(name) => check_name(name),
+            None => Err(ApiError::bad_request(
+                "Missing field `name` (or a character with a name)",
+            )),
+        }
+    }
+}
+
+/// The id an origin's answer to a create gives the agent, if it names one.
+fn origin_agent_id(answer: &[u8]) -> Option<String> {
+    let answer: Value = serde_json::from_slice(answer).ok()?;
+    ["/id", "/data/id", "/agent/id", "/data/agent/id"]
+        .into_iter()
+        .find_map(|pointer| {
+            answer
+                .pointer(pointer)?
+                .as_str()
+                .filter(|id| is_entity_id(id))
+        })
+        .map(str::to_owned)
+}
+
+/// `POST /api/agents` (`agent:create`): registers an agent owned by the
+/// caller; with an origin, once the origin has created it.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
-    let input: NewAgent = body::json(&mut req).await?;
-    let id = match input.id {
-        Some(id) if is_entity_id(&id) => id,
+    let bytes = body::bytes(&mut req).await?;
+    only_gateway_fields(cx, &bytes, &["name", "id", "sharedWith"])?;
+    let input: NewAgent = body::parse_json(&bytes)?;
+    let requested = match input.id.as_deref() {
+        Some(id) if is_entity_id(id) => Some(id.to_owned()),
         Some(_) => {
             return Err(ApiError::bad_request(
                 "Invalid field `id`: letters, digits, `-` and `_`, at most 128",
             ))
         }
-        None => uuid_v7(worker::Date::now().as_millis(), random::bytes::<10>()?),
+        None => None,
     };
     let now = now_secs() as i64;
     let agent = AgentRecord {
-        id,
-        name: check_name(&input.name)?,
+        id: match &requested {
+            Some(id) => id.clone(),
+            None => uuid_v7(worker::Date::now().as_millis(), random::bytes::<10>()?),
+        },
+        name: input.name()?,
         owner_entity_id: caller.entity_id.clone(),
         shared_with: check_shared_with(input.shared_with, &caller.entity_id)?,
         status: "stopped".into(),
@@ -170,27 +254,78 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         updated_at: now,
     };
     let store = storage::open(cx.env, cx.config)?;
-    if !store.insert_agent(&caller.scope, &agent).await? {
-        audit(
-            &AuditTrail::new(&store, cx, &req),
-            cx,
-            caller,
-            Outcome::Failure,
-            Some(&agent.id),
-        )
-        .await?;
-        return Err(ApiError::new(ErrorCode::Conflict)
-            .with_message("An agent with this id is already registered"));
+    if cx.config.agent_origin.is_some() {
+        let reserve = requested.is_some();
+        return create_at_origin(&req, cx, caller, &store, agent, reserve, bytes).await;
     }
-    audit(
-        &AuditTrail::new(&store, cx, &req),
-        cx,
-        caller,
-        Outcome::Success,
-        Some(&agent.id),
-    )
-    .await?;
+    let registered = store.insert_agent(&caller.scope, &agent).await?;
+    let trail = AuditTrail::new(&store, cx, &req);
+    audit(&trail, cx, caller, outcome(registered), Some(&agent.id)).await?;
+    if !registered {
+        return Err(id_taken());
+    }
     Ok(response::json(201, &agent_json(&agent, caller)))
+}
+
+fn id_taken() -> ApiError {
+    ApiError::new(ErrorCode::Conflict).with_message("An agent with this id is already registered")
+}
+
+fn outcome(success: bool) -> Outcome {
+    if success {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    }
+}
+
+/// A create with an origin: the origin creates the agent, then the registry
+/// records it under the id the origin gave. With `reserve`, the agent's
+/// requested id is held in the registry while the origin answers, so an id
+/// already taken never reaches the origin.
+async fn create_at_origin(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    caller: &Caller,
+    store: &Store,
+    agent: AgentRecord,
+    reserve: bool,
+    body: Vec<u8>,
+) -> Result<Response, ApiError> {
+    let trail = AuditTrail::new(store, cx, req);
+    if reserve && !store.insert_agent(&caller.scope, &agent).await? {
+        audit(&trail, cx, caller, Outcome::Failure, Some(&agent.id)).await?;
+        return Err(id_taken());
+    }
+    let answer = origin::forward_and_read(req, cx, caller, Some(body), MAX_BODY_BYTES).await;
+    let created_id = match &answer {
+        Ok(a) if a.is_success() => {
+            Some(origin_agent_id(&a.body).unwrap_or_else(|| agent.id.clone()))
+        }
+        _ => None,
+    };
+    let registered = match &created_id {
+        Some(id) if reserve && *id == agent.id => true,
+        Some(id) => {
+            let created = AgentRecord {
+                id: id.clone(),
+                ..agent.clone()
+            };
+            store.insert_agent(&caller.scope, &created).await?
+        }
+        None => false,
+    };
+    if reserve && created_id.as_ref() != Some(&agent.id) {
+        // The held id did not become the agent's.
+        store.delete_agent(&caller.scope, &agent.id).await?;
+    }
+    let audited_id = created_id.as_ref().unwrap_or(&agent.id);
+    audit(&trail, cx, caller, outcome(registered), Some(audited_id)).await?;
+    let answer = answer?;
+    if created_id.is_some() && !registered {
+        return Err(id_taken());
+    }
+    Ok(answer.into_response())
 }
 
 /// `GET /api/agents/:agentId`: owner or shared-with.
@@ -204,17 +339,20 @@ pub async fn get(_req: Request, cx: &RequestContext<'_>) -> Result<Response, Api
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct AgentPatch {
     name: Option<String>,
     shared_with: Option<Vec<String>>,
 }
 
-/// `PATCH /api/agents/:agentId` `{name?, sharedWith?}`: owner only.
+/// `PATCH /api/agents/:agentId` `{name?, sharedWith?}`: owner only. With an
+/// origin, other fields are the origin's and the patch may carry only those.
 pub async fn update(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
-    let input: AgentPatch = body::json(&mut req).await?;
-    if input.name.is_none() && input.shared_with.is_none() {
+    let bytes = body::bytes(&mut req).await?;
+    only_gateway_fields(cx, &bytes, &["name", "sharedWith"])?;
+    let input: AgentPatch = body::parse_json(&bytes)?;
+    if cx.config.agent_origin.is_none() && input.name.is_none() && input.shared_with.is_none() {
         return Err(ApiError::bad_request(
             "Nothing to change: give `name` or `sharedWith`",
         ));
@@ -227,27 +365,81 @@ pub async fn update(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
             .transpose()?,
         status: None,
     };
-    let agent_id = path_agent(cx)?;
-    let store = storage::open(cx.env, cx.config)?;
-    let updated = store
-        .update_agent(&caller.scope, agent_id, &changes, now_secs() as i64)
-        .await?;
-    audit_change(&req, cx, &store, caller, agent_id, updated.is_some()).await?;
-    let agent = updated.ok_or(ErrorCode::NotFound)?;
-    Ok(response::json(200, &agent_json(&agent, caller)))
+    change(req, cx, caller, Some(bytes), Change::Update(changes)).await
 }
 
 /// `DELETE /api/agents/:agentId`: owner only.
-pub async fn delete(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+pub async fn delete(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
+    let body = match cx.config.agent_origin {
+        Some(_) => origin::request_body(&mut req).await?,
+        None => None,
+    };
+    change(req, cx, caller, body, Change::Delete).await
+}
+
+/// An owner's change to the registry.
+enum Change {
+    Update(AgentChanges),
+    Delete,
+}
+
+impl Change {
+    /// Applies the change to one of the caller's agents: the gateway's answer,
+    /// or `None` if it isn't theirs.
+    async fn apply(
+        &self,
+        store: &Store,
+        caller: &Caller,
+        agent_id: &str,
+    ) -> Result<Option<Value>, ApiError> {
+        Ok(match self {
+            Change::Update(changes) => store
+                .update_agent(&caller.scope, agent_id, changes, now_secs() as i64)
+                .await?
+                .map(|a| agent_json(&a, caller)),
+            Change::Delete => store
+                .delete_agent(&caller.scope, agent_id)
+                .await?
+                .then(|| json!({ "id": agent_id, "deleted": true })),
+        })
+    }
+}
+
+/// Without an origin the change is the registry's alone. With one, it must
+/// be the caller's agent (else 404, the origin not reached); then the request
+/// is forwarded with `body` and the registry changes only on a 2xx answer,
+/// which goes back to the client as the origin gave it.
+async fn change(
+    req: Request,
+    cx: &RequestContext<'_>,
+    caller: &Caller,
+    body: Option<Vec<u8>>,
+    change: Change,
+) -> Result<Response, ApiError> {
     let agent_id = path_agent(cx)?;
     let store = storage::open(cx.env, cx.config)?;
-    let deleted = store.delete_agent(&caller.scope, agent_id).await?;
-    audit_change(&req, cx, &store, caller, agent_id, deleted).await?;
-    Ok(response::json(
-        200,
-        &json!({ "id": agent_id, "deleted": true }),
-    ))
+    if cx.config.agent_origin.is_none() {
+        let answer = change.apply(&store, caller, agent_id).await?;
+        audit_change(&req, cx, &store, caller, agent_id, answer.is_some()).await?;
+        return Ok(response::json(200, &answer.ok_or(ErrorCode::NotFound)?));
+    }
+    let owned = store
+        .visible_agent(&caller.scope, agent_id)
+        .await?
+        .is_some_and(|a| a.owner_entity_id == caller.entity_id);
+    if !owned {
+        audit_change(&req, cx, &store, caller, agent_id, false).await?;
+        return Err(ErrorCode::NotFound.into());
+    }
+    let trail = AuditTrail::new(&store, cx, &req);
+    let answer = origin::forward_with_body(&req, cx, caller, body).await;
+    let accepted = answer
+        .as_ref()
+        .is_ok_and(|r| (200..300).contains(&r.status_code()));
+    let written = accepted && change.apply(&store, caller, agent_id).await?.is_some();
+    audit(&trail, cx, caller, outcome(written), Some(agent_id)).await?;
+    answer
 }
 
 /// Start, stop, logs and memory: the agent must be the caller's (or, for a
