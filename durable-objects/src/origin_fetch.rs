@@ -8,6 +8,7 @@ use agentgate_shared::assertion::{AssertionClaims, ASSERTION_HEADER};
 use agentgate_shared::config::Config;
 use agentgate_shared::origin::{audience, origin_url};
 use futures::future::{select, Either};
+use std::future::Future;
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Response};
 
@@ -21,6 +22,25 @@ pub enum FetchFailure {
     Timeout,
 }
 
+/// Runs `work` (fetches made with `controller`'s signal, and whatever reads
+/// their answers) for at most `timeout_ms`. On timeout the fetches are
+/// aborted and the result is `None`.
+pub async fn within_timeout<F: Future>(
+    timeout_ms: u64,
+    controller: AbortController,
+    work: F,
+) -> Option<F::Output> {
+    let timeout = Delay::from(Duration::from_millis(timeout_ms));
+    futures::pin_mut!(work, timeout);
+    match select(work, timeout).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(_) => {
+            controller.abort();
+            None
+        }
+    }
+}
+
 /// Sends `request`, giving up (and aborting it) after `timeout_ms`.
 pub async fn send_with_timeout(
     request: Request,
@@ -30,15 +50,10 @@ pub async fn send_with_timeout(
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
     let sent = fetch.send_with_signal(&signal);
-    let timeout = Delay::from(Duration::from_millis(timeout_ms));
-    futures::pin_mut!(sent, timeout);
-    match select(sent, timeout).await {
-        Either::Left((Ok(answer), _)) => Ok(answer),
-        Either::Left((Err(e), _)) => Err(FetchFailure::Unreachable(e.to_string())),
-        Either::Right(_) => {
-            controller.abort();
-            Err(FetchFailure::Timeout)
-        }
+    match within_timeout(timeout_ms, controller, sent).await {
+        Some(Ok(answer)) => Ok(answer),
+        Some(Err(e)) => Err(FetchFailure::Unreachable(e.to_string())),
+        None => Err(FetchFailure::Timeout),
     }
 }
 

@@ -199,86 +199,81 @@ impl Gateway {
             apply_migrations(&wrangler, &root, &persist);
         }
 
-        let port = free_port();
-        let inspector = free_port();
-        let log_path = state.path().join("wrangler.log");
-        let log = std::fs::File::create(&log_path).expect("log file");
-        // The group's leader waits on its stdin (held by this process): when
-        // the test process ends for any reason, stdin closes and the EXIT trap
-        // kills the whole group, so no workerd outlives its test.
-        let script = r#"trap 'kill -KILL -- -$$ 2>/dev/null' EXIT
+        // A port found free can be taken by another test's workerd before
+        // this wrangler binds it; wrangler then exits with "Address already
+        // in use", and the start is retried on other ports.
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port();
+            let inspector = free_port();
+            let log_path = state.path().join("wrangler.log");
+            let log = std::fs::File::create(&log_path).expect("log file");
+            // The group's leader waits on its stdin (held by this process): when
+            // the test process ends for any reason, stdin closes and the EXIT trap
+            // kills the whole group, so no workerd outlives its test.
+            let script = r#"trap 'kill -KILL -- -$$ 2>/dev/null' EXIT
 "$@" </dev/null &
 cat >/dev/null
 "#;
-        let mut cmd = Command::new("bash");
-        cmd.arg("-c")
-            .arg(script)
-            .arg("agentgate-e2e")
-            .arg(&wrangler)
-            .args(["dev", "--ip", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .arg("--inspector-port")
-            .arg(inspector.to_string())
-            .arg("--persist-to")
-            .arg(&persist)
-            .arg("--env-file")
-            .arg(&env_file)
-            .args(
-                config
-                    .iter()
-                    .flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]),
-            )
-            .args([
-                "--show-interactive-dev-session=false",
-                // `log`, not `info`: console.log lines (audit rows) are
-                // below `info` in wrangler's ordering.
-                "--log-level",
-                "log",
-            ])
-            .current_dir(&root)
-            .envs(quiet_env())
-            .env("AGENTGATE_SKIP_BUILD", "1")
-            .envs(hyperdrive_url.map(|url| (HYPERDRIVE_LOCAL_URL_VAR, url)))
-            .stdin(Stdio::piped())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .process_group(0);
-        let child = cmd.spawn().expect("spawn wrangler dev");
-        let pgid = child.id();
-        let mut gateway = Gateway {
-            base_url: format!("http://127.0.0.1:{port}"),
-            port,
-            state,
-            child,
-            pgid,
-            pg: None,
-        };
-        gateway.wait_ready(&log_path);
-        gateway
-    }
-
-    fn wait_ready(&mut self, log_path: &Path) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let url = format!("{}/api/server/ping", self.base_url);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("wrangler dev exited early ({status}):\n{}", tail(log_path));
-            }
-            if let Ok(resp) = ureq_get(&url) {
-                // Any HTTP answer means workerd is serving our script (a
-                // deliberately misconfigured gateway answers 503).
-                if resp > 0 {
-                    return;
+            let mut cmd = Command::new("bash");
+            cmd.arg("-c")
+                .arg(script)
+                .arg("agentgate-e2e")
+                .arg(&wrangler)
+                .args(["dev", "--ip", "127.0.0.1", "--port"])
+                .arg(port.to_string())
+                .arg("--inspector-port")
+                .arg(inspector.to_string())
+                .arg("--persist-to")
+                .arg(&persist)
+                .arg("--env-file")
+                .arg(&env_file)
+                .args(
+                    config
+                        .iter()
+                        .flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]),
+                )
+                .args([
+                    "--show-interactive-dev-session=false",
+                    // `log`, not `info`: console.log lines (audit rows) are
+                    // below `info` in wrangler's ordering.
+                    "--log-level",
+                    "log",
+                ])
+                .current_dir(&root)
+                .envs(quiet_env())
+                .env("AGENTGATE_SKIP_BUILD", "1")
+                .envs(
+                    hyperdrive_url
+                        .clone()
+                        .map(|url| (HYPERDRIVE_LOCAL_URL_VAR, url)),
+                )
+                .stdin(Stdio::piped())
+                .stdout(log.try_clone().expect("log handle"))
+                .stderr(log)
+                .process_group(0);
+            let mut child = cmd.spawn().expect("spawn wrangler dev");
+            let pgid = child.id();
+            match wait_ready(&mut child, port, &log_path) {
+                Ok(()) => {
+                    return Gateway {
+                        base_url: format!("http://127.0.0.1:{port}"),
+                        port,
+                        state,
+                        child,
+                        pgid,
+                        pg: None,
+                    }
+                }
+                Err(log) => {
+                    kill_group(pgid);
+                    let _ = child.wait();
+                    if !log.contains("Address already in use") {
+                        panic!("wrangler dev did not start: {log}");
+                    }
                 }
             }
-            if Instant::now() > deadline {
-                panic!(
-                    "wrangler dev did not answer within 90 s:\n{}",
-                    tail(log_path)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
         }
+        panic!("wrangler dev found no free port in {PORT_ATTEMPTS} attempts");
     }
 
     /// `base_url` + `path`.
@@ -355,11 +350,43 @@ cat >/dev/null
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.pgid)])
-            .stderr(Stdio::null())
-            .status();
+        kill_group(self.pgid);
         let _ = self.child.wait();
+    }
+}
+
+/// Kills a wrangler's whole process group (wrangler, workerd, the builder).
+fn kill_group(pgid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// How many ports a gateway start tries (see `start_blocking`).
+const PORT_ATTEMPTS: usize = 3;
+
+/// Waits until this wrangler says it is ready on `port` and answers there
+/// (an answer alone could come from another process holding the port).
+/// `Err` carries the tail of its log.
+fn wait_ready(child: &mut Child, port: u16, log_path: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let url = format!("http://127.0.0.1:{port}/api/server/ping");
+    let ready_line = format!("Ready on http://127.0.0.1:{port}");
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("exited early ({status}):\n{}", tail(log_path)));
+        }
+        let ready = std::fs::read_to_string(log_path).is_ok_and(|l| l.contains(&ready_line));
+        // Any HTTP answer means workerd is serving our script (a
+        // deliberately misconfigured gateway answers 503).
+        if ready && ureq_get(&url).is_ok_and(|status| status > 0) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no answer within 90 s:\n{}", tail(log_path)));
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

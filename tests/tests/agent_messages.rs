@@ -8,7 +8,6 @@
 use agentgate_e2e::http::{client, expect_error, json};
 use agentgate_e2e::jwt::{hs256, now};
 use agentgate_e2e::origin::{reply_text, verify_assertion, Received, TestOrigin};
-use agentgate_e2e::process::free_port;
 use agentgate_e2e::session::{setup_owner, BrowserSession};
 use agentgate_e2e::ws::{connect, recv_json, send, Socket};
 use agentgate_e2e::{Gateway, ALLOWED_ORIGIN};
@@ -59,11 +58,29 @@ struct AgentChannel {
     channel: String,
 }
 
-async fn agent_channel(gw: &Gateway) -> AgentChannel {
+/// A fresh UUID-shaped agent id, as the origin assigns them.
+fn origin_agent_id(n: u16) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{n:08x}-0000-7000-8000-{:012x}", nanos & 0xffff_ffff_ffff)
+}
+
+/// Makes the origin accept the next agent creation under a fresh id.
+fn origin_creates_agent(origin: &TestOrigin, name: &str) -> String {
+    let id = origin_agent_id(1);
+    origin.script("POST /api/agents", 201, json!({"id": id, "name": name}));
+    id
+}
+
+async fn agent_channel(gw: &Gateway, origin: &TestOrigin) -> AgentChannel {
     let (owner, _) = setup_owner(gw).await;
     let me = owner_call(gw, &owner, Method::GET, "/api/auth/me", None, 200).await;
     let owner_entity = me["entityId"].as_str().unwrap().to_owned();
-    let agent = owner_call(
+    // With an origin, creating an agent is forwarded; the id is the origin's.
+    let agent = origin_creates_agent(origin, "helper");
+    let created = owner_call(
         gw,
         &owner,
         Method::POST,
@@ -71,10 +88,8 @@ async fn agent_channel(gw: &Gateway) -> AgentChannel {
         Some(json!({"name": "helper"})),
         201,
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
+    assert_eq!(created["id"], agent.as_str());
     let channel = owner_call(
         gw,
         &owner,
@@ -167,7 +182,7 @@ async fn jwks(gw: &Gateway) -> Value {
 async fn a_message_reaches_the_agent_and_its_reply_reaches_the_sockets() {
     let origin = TestOrigin::start().await;
     let gw = gateway(&origin.base_url).await;
-    let setup = agent_channel(&gw).await;
+    let setup = agent_channel(&gw, &origin).await;
     let token = reply_token(&gw, &setup, &setup.channel).await;
     origin.reply_through(&gw.url(""), &token);
 
@@ -249,7 +264,7 @@ async fn a_message_reaches_the_agent_and_its_reply_reaches_the_sockets() {
 async fn failed_deliveries_are_retried_with_backoff_without_holding_the_sender() {
     let origin = TestOrigin::start().await;
     let gw = gateway(&origin.base_url).await;
-    let setup = agent_channel(&gw).await;
+    let setup = agent_channel(&gw, &origin).await;
     origin.script("POST /api/messaging/submit", 503, json!({"error": "busy"}));
     origin.script("POST /api/messaging/submit", 500, json!({"error": "oops"}));
 
@@ -299,9 +314,11 @@ async fn failed_deliveries_are_retried_with_backoff_without_holding_the_sender()
 
 #[tokio::test]
 async fn an_unreachable_origin_never_holds_up_the_room() {
-    let closed = format!("http://127.0.0.1:{}", free_port());
-    let gw = gateway(&closed).await;
-    let setup = agent_channel(&gw).await;
+    let origin = TestOrigin::start().await;
+    let gw = gateway(&origin.base_url).await;
+    let setup = agent_channel(&gw, &origin).await;
+    // The origin goes away once the agent exists: its port is closed now.
+    drop(origin);
     let mut socket = owner_socket(&gw, &setup.owner, &setup.channel).await;
     for text in ["first", "second"] {
         send(
@@ -320,9 +337,10 @@ async fn an_unreachable_origin_never_holds_up_the_room() {
 async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
     let origin = TestOrigin::start().await;
     let gw = gateway(&origin.base_url).await;
-    let setup = agent_channel(&gw).await;
+    let setup = agent_channel(&gw, &origin).await;
 
     // Someone else's agent can't be bound to the owner's token.
+    let bob_agent_id = origin_creates_agent(&origin, "bob's agent");
     let bob_agent = client()
         .post(gw.url("/api/agents"))
         .bearer_auth(user_token("bob"))
@@ -331,7 +349,8 @@ async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
         .await
         .unwrap();
     assert_eq!(bob_agent.status(), 201);
-    let bob_agent = json(bob_agent).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(json(bob_agent).await["id"], bob_agent_id.as_str());
+    let bob_agent = bob_agent_id;
     let refused = setup
         .owner
         .request(Method::POST, &gw.url("/api/auth/machine-tokens"))

@@ -8,17 +8,16 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::random;
+use agentgate_durable_objects::origin_fetch::within_timeout;
 use agentgate_shared::assertion::{AssertionClaims, ASSERTION_HEADER};
 use agentgate_shared::http_policy::MAX_BODY_BYTES;
 use agentgate_shared::origin::{
     audience, forwards_request_header, origin_url, returns_response_header,
 };
 use agentgate_shared::ErrorCode;
-use futures::future::{select, Either};
 use futures::StreamExt;
-use std::time::Duration;
 use worker::{
-    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Response, ResponseBody,
+    AbortController, Fetch, Headers, Method, Request, RequestInit, Response, ResponseBody,
 };
 
 /// The configured origin, or 503 `ORIGIN_NOT_CONFIGURED`.
@@ -34,7 +33,7 @@ fn assertion(req: &Request, cx: &RequestContext<'_>, caller: &Caller) -> Result<
     let (Some(origin), Some(key)) = (&cx.config.agent_origin, &cx.config.signing_key) else {
         return Err(ErrorCode::OriginNotConfigured.into());
     };
-    let issuer = req.url()?.origin().ascii_serialization();
+    let issuer = issuer(req)?;
     let claims = AssertionClaims::new(
         issuer,
         audience(origin),
@@ -146,15 +145,9 @@ where
             .map_err(|e| ApiError::new(ErrorCode::OriginUnavailable).with_detail(e.to_string()))?;
         take(answer).await
     };
-    let timeout = Delay::from(Duration::from_millis(cx.config.agent_origin_timeout_ms));
-    futures::pin_mut!(exchanged, timeout);
-    match select(exchanged, timeout).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => {
-            controller.abort();
-            Err(ErrorCode::OriginTimeout.into())
-        }
-    }
+    within_timeout(cx.config.agent_origin_timeout_ms, controller, exchanged)
+        .await
+        .unwrap_or_else(|| Err(ErrorCode::OriginTimeout.into()))
 }
 
 /// An origin's answer read in full: its status, passable headers and body.
