@@ -461,9 +461,12 @@ async fn identity_survives_hibernation_through_the_socket_attachment() {
 #[tokio::test]
 async fn a_channel_at_its_participant_limit_accepts_sockets_and_reports_everyone() {
     let gw = gateway().await;
-    // 99 others (128-character ids, the longest accepted) plus the creator:
-    // the join statement a socket carries grows with the participants.
-    let others: Vec<String> = (0..99).map(|i| format!("{i:0>128}")).collect();
+    // 99 others plus the creator: the join statement a socket carries (its
+    // hibernation attachment) grows with the participants. UUID-shaped ids,
+    // as PostgreSQL stores entity ids.
+    let others: Vec<String> = (0..99)
+        .map(|i| format!("00000000-0000-7000-8000-{i:012}"))
+        .collect();
     let refs: Vec<&str> = others.iter().map(String::as_str).collect();
     let channel = create_channel(&gw, "alice", &refs).await;
     let auth = format!("Bearer {}", token("alice"));
