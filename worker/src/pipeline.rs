@@ -4,6 +4,7 @@
 //! Each step either passes the request on or ends it with an [`ApiError`].
 
 use crate::error::ApiError;
+use crate::storage::{RequestStore, Store};
 use crate::{auth, body, env_config, random, ratelimit, response, routes};
 use agentgate_shared::config::Config;
 use agentgate_shared::routes::{resolve, PathParams, Resolution, RouteSpec};
@@ -13,6 +14,8 @@ use worker::{Env, Method, Request, Response};
 /// What a handler gets besides the request.
 pub struct RequestContext<'a> {
     pub env: &'a Env,
+    /// The request's store (one PostgreSQL connection per request).
+    pub stores: &'a RequestStore<'a>,
     pub config: &'a Config,
     pub request_id: &'a str,
     pub route: &'static RouteSpec,
@@ -68,11 +71,26 @@ fn preflight_response(req: &Request) -> Result<Response, ApiError> {
     }
 }
 
+/// Routes the request with one store for all its steps, closed once the
+/// handler has answered.
 async fn route(
     req: Request,
     env: &Env,
     config: &Config,
     request_id: &str,
+) -> Result<Response, ApiError> {
+    let stores = RequestStore::new(env, config);
+    let answer = route_with(req, env, config, request_id, &stores).await;
+    stores.close().await;
+    answer
+}
+
+async fn route_with(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    request_id: &str,
+    stores: &RequestStore<'_>,
 ) -> Result<Response, ApiError> {
     body::check_declared_length(&req)?;
     let path = req.path();
@@ -86,7 +104,7 @@ async fn route(
     };
     let limited = ratelimit::enforce_ip(&req, env, config, spec).await?;
     auth::check_gateway_key(&req, config, spec).map_err(|e| limited.on_error(e))?;
-    let caller = auth::authenticate(&req, env, config, spec)
+    let caller = auth::authenticate(&req, stores, config, spec)
         .await
         .map_err(|e| limited.on_error(e))?;
     if let Some(caller) = &caller {
@@ -96,6 +114,7 @@ async fn route(
         ratelimit::enforce_entity(&req, env, config, spec, caller.as_ref(), limited).await?;
     let cx = RequestContext {
         env,
+        stores,
         config,
         request_id,
         route: spec,
@@ -103,6 +122,13 @@ async fn route(
         caller,
     };
     limited.apply(routes::dispatch(req, &cx).await)
+}
+
+impl RequestContext<'_> {
+    /// The request's store.
+    pub fn store(&self) -> Result<&Store, ApiError> {
+        self.stores.get()
+    }
 }
 
 /// A request header as a string, if present and readable.

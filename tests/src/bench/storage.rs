@@ -28,7 +28,11 @@ pub async fn run() {
         ),
     ];
     for (label, backend, proxied) in runs {
-        let mut builder = Gateway::builder().storage(backend);
+        // 200 requests a minute exceed the SPEC's per-entity limits; the
+        // limiter's cost is measured by `bench/run.sh ratelimit`.
+        let mut builder = Gateway::builder()
+            .storage(backend)
+            .var("RATE_LIMIT_DISABLED", "true");
         if !proxied {
             builder = builder.pg_without_proxy();
         }

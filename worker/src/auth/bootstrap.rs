@@ -21,8 +21,8 @@ use super::tenant;
 use crate::crypto::WorkerVerifier;
 use crate::error::ApiError;
 use crate::remote_document;
-use crate::storage;
 use crate::storage::BootstrapJtiRepo;
+use crate::storage::Store;
 use agentgate_shared::bootstrap::{
     decode_bootstrap, verify_bootstrap_token_async, BootstrapClaims, BootstrapError,
     BootstrapPolicy, RevocationList,
@@ -32,7 +32,7 @@ use agentgate_shared::jwt::{JwksCache, RefreshSchedule};
 use agentgate_shared::ErrorCode;
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{Env, Url};
+use worker::Url;
 
 /// A bootstrap token that passed every check and whose `jti` this request
 /// has claimed: it can never be exchanged again.
@@ -59,7 +59,7 @@ impl VerifiedBootstrap {
 /// `jti` (see the module docs).
 pub async fn verify(
     token: &str,
-    env: &Env,
+    store: &Store,
     config: &Config,
 ) -> Result<VerifiedBootstrap, ApiError> {
     let cloud = config.cloud.as_ref().ok_or_else(|| {
@@ -88,7 +88,6 @@ pub async fn verify(
     }
     let claims = outcome.map_err(refused)?;
 
-    let store = storage::open(env, config)?;
     let expires_at = i64::try_from(claims.exp).map_err(|_| refused(BootstrapError::Expired))?;
     let first_use = store
         .claim_jti(&tenant(config), &claims.jti, expires_at, now as i64)

@@ -6,23 +6,20 @@
 use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
-use crate::storage::{self, IdentityRepo};
+use crate::storage::{IdentityRepo, Store};
 use agentgate_shared::config::{Config, LegacyTokenConfig};
 use agentgate_shared::entity_id::eliza_uuid;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::session::{legacy_token_active, permissions_for, IdentityKind, LEGACY_SCOPE};
 use agentgate_shared::ErrorCode;
-use worker::Env;
 
 pub async fn authenticate(
     legacy: &LegacyTokenConfig,
-    env: &Env,
+    store: &Store,
     config: &Config,
     now: u64,
 ) -> Result<Caller, ApiError> {
-    let stronger_login = storage::open(env, config)?
-        .owner_has_login(&tenant(config))
-        .await?;
+    let stronger_login = store.owner_has_login(&tenant(config)).await?;
     if !legacy_token_active(legacy.since, now, stronger_login) {
         return Err(
             ApiError::new(ErrorCode::InvalidToken).with_detail(if stronger_login {

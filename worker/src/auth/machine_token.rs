@@ -7,13 +7,12 @@ use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::storage::records::MachineTokenRecord;
-use crate::storage::{self, MachineTokenRepo};
+use crate::storage::{MachineTokenRepo, Store};
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::Permission;
 use agentgate_shared::session::{permissions_for, token_hash, IdentityKind};
 use agentgate_shared::ErrorCode;
-use worker::Env;
 
 fn invalid(detail: &str) -> ApiError {
     ApiError::new(ErrorCode::InvalidToken).with_detail(detail.to_owned())
@@ -21,11 +20,11 @@ fn invalid(detail: &str) -> ApiError {
 
 pub async fn authenticate(
     token: &str,
-    env: &Env,
+    store: &Store,
     config: &Config,
     now: u64,
 ) -> Result<Caller, ApiError> {
-    let record = storage::open(env, config)?
+    let record = store
         .machine_token_by_hash(&tenant(config), &token_hash(token))
         .await?
         .ok_or_else(|| invalid("unknown machine token"))?;

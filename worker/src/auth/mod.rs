@@ -20,6 +20,7 @@ use scope::{EntityScope, TenantScope};
 
 use crate::error::ApiError;
 use crate::pipeline::header;
+use crate::storage::RequestStore;
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::{Credentials, Permission, RouteId, RouteSpec};
@@ -28,7 +29,7 @@ use agentgate_shared::session::{
 };
 use agentgate_shared::ErrorCode;
 use std::collections::BTreeSet;
-use worker::{Env, Request};
+use worker::Request;
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +142,7 @@ pub fn check_gateway_key(req: &Request, config: &Config, spec: &RouteSpec) -> Re
 /// present but invalid always fails, even on an optional route.
 pub async fn authenticate(
     req: &Request,
-    env: &Env,
+    stores: &RequestStore<'_>,
     config: &Config,
     spec: &RouteSpec,
 ) -> Result<Option<Caller>, ApiError> {
@@ -151,13 +152,15 @@ pub async fn authenticate(
     let now = now_secs();
     if spec.credentials.contains(Credentials::WS_TICKET) {
         if let Some(ticket) = query_param(req, "ticket") {
-            return ticket::authenticate(&ticket, env, config).await.map(Some);
+            return ticket::authenticate(&ticket, stores.get()?, config)
+                .await
+                .map(Some);
         }
     }
     let cookies = header(req, "cookie").unwrap_or_default();
     match find_cookie(&cookies, SESSION_COOKIE) {
         CookieLookup::One(token) if !token.is_empty() => {
-            return session::authenticate(req, &cookies, token, env, config, spec, now)
+            return session::authenticate(req, &cookies, token, stores.get()?, config, spec, now)
                 .await
                 .map(Some);
         }
@@ -174,13 +177,13 @@ pub async fn authenticate(
                 return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("token too large"));
             }
             if looks_like_machine_token(&token) {
-                return machine_token::authenticate(&token, env, config, now)
+                return machine_token::authenticate(&token, stores.get()?, config, now)
                     .await
                     .map(Some);
             }
             if let Some(legacy) = &config.legacy_token {
                 if legacy.token.matches(&token) {
-                    return legacy::authenticate(legacy, env, config, now)
+                    return legacy::authenticate(legacy, stores.get()?, config, now)
                         .await
                         .map(Some);
                 }

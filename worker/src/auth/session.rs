@@ -8,7 +8,7 @@ use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::pipeline::header;
 use crate::storage::records::{IdentityRecord, SessionRecord};
-use crate::storage::{self, IdentityRepo, SessionRepo};
+use crate::storage::{IdentityRepo, SessionRepo, Store};
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::{Method, RouteSpec};
@@ -18,7 +18,7 @@ use agentgate_shared::session::{
 };
 use agentgate_shared::ErrorCode;
 use std::collections::BTreeSet;
-use worker::{Env, Request};
+use worker::Request;
 
 fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidToken).with_detail(detail)
@@ -28,7 +28,7 @@ pub async fn authenticate(
     req: &Request,
     cookies: &str,
     token: &str,
-    env: &Env,
+    store: &Store,
     config: &Config,
     spec: &RouteSpec,
     now: u64,
@@ -37,7 +37,6 @@ pub async fn authenticate(
         return Err(invalid("malformed session cookie"));
     }
     let id_hash = session_id_hash(token);
-    let store = storage::open(env, config)?;
     let record = store
         .session_by_hash(&tenant(config), &id_hash)
         .await?

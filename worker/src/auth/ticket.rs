@@ -5,26 +5,28 @@
 use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
-use crate::storage::{self, SessionRepo, WsTicketRepo};
+use crate::storage::{SessionRepo, Store, WsTicketRepo};
 use agentgate_shared::config::Config;
 use agentgate_shared::ids::sha256_hex;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::Permission;
 use agentgate_shared::session::IdentityKind;
 use agentgate_shared::ErrorCode;
-use worker::Env;
 
 /// Tickets live this long (seconds).
 pub const TICKET_TTL_SECS: i64 = 30;
 /// Ticket prefix.
 pub const TICKET_PREFIX: &str = "agt_";
 
-pub async fn authenticate(ticket: &str, env: &Env, config: &Config) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    ticket: &str,
+    store: &Store,
+    config: &Config,
+) -> Result<Caller, ApiError> {
     if !ticket.starts_with(TICKET_PREFIX) || ticket.len() > 128 {
         return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("not a socket ticket"));
     }
     let now = (worker::Date::now().as_millis() / 1000) as i64;
-    let store = storage::open(env, config)?;
     let grant = store
         .consume_ticket(&tenant(config), &sha256_hex(ticket), now)
         .await?

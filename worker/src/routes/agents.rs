@@ -30,7 +30,7 @@ use crate::auth::{now_secs, Caller};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::{AgentChanges, AgentRecord};
-use crate::storage::{self, AgentRepo, Store};
+use crate::storage::{AgentRepo, Store};
 use crate::{body, origin, random, response};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::http_policy::MAX_BODY_BYTES;
@@ -150,9 +150,7 @@ async fn audit_change(
 /// `GET /api/agents`: the caller's own agents and those shared with them.
 pub async fn list(_req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
-    let agents = storage::open(cx.env, cx.config)?
-        .visible_agents(&caller.scope, 200)
-        .await?;
+    let agents = cx.store()?.visible_agents(&caller.scope, 200).await?;
     let items: Vec<Value> = agents.iter().map(|a| agent_json(a, caller)).collect();
     Ok(response::json(200, &json!({ "agents": items })))
 }
@@ -253,13 +251,13 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         created_at: now,
         updated_at: now,
     };
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     if cx.config.agent_origin.is_some() {
         let reserve = requested.is_some();
-        return create_at_origin(&req, cx, caller, &store, agent, reserve, bytes).await;
+        return create_at_origin(&req, cx, caller, store, agent, reserve, bytes).await;
     }
     let registered = store.insert_agent(&caller.scope, &agent).await?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let trail = AuditTrail::new(store, cx, &req);
     audit(&trail, cx, caller, outcome(registered), Some(&agent.id)).await?;
     if !registered {
         return Err(id_taken());
@@ -331,7 +329,8 @@ async fn create_at_origin(
 /// `GET /api/agents/:agentId`: owner or shared-with.
 pub async fn get(_req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
-    let agent = storage::open(cx.env, cx.config)?
+    let agent = cx
+        .store()?
         .visible_agent(&caller.scope, path_agent(cx)?)
         .await?
         .ok_or(ErrorCode::NotFound)?;
@@ -418,10 +417,10 @@ async fn change(
     change: Change,
 ) -> Result<Response, ApiError> {
     let agent_id = path_agent(cx)?;
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     if cx.config.agent_origin.is_none() {
-        let answer = change.apply(&store, caller, agent_id).await?;
-        audit_change(&req, cx, &store, caller, agent_id, answer.is_some()).await?;
+        let answer = change.apply(store, caller, agent_id).await?;
+        audit_change(&req, cx, store, caller, agent_id, answer.is_some()).await?;
         return Ok(response::json(200, &answer.ok_or(ErrorCode::NotFound)?));
     }
     let owned = store
@@ -429,15 +428,15 @@ async fn change(
         .await?
         .is_some_and(|a| a.owner_entity_id == caller.entity_id);
     if !owned {
-        audit_change(&req, cx, &store, caller, agent_id, false).await?;
+        audit_change(&req, cx, store, caller, agent_id, false).await?;
         return Err(ErrorCode::NotFound.into());
     }
-    let trail = AuditTrail::new(&store, cx, &req);
+    let trail = AuditTrail::new(store, cx, &req);
     let answer = origin::forward_with_body(&req, cx, caller, body).await;
     let accepted = answer
         .as_ref()
         .is_ok_and(|r| (200..300).contains(&r.status_code()));
-    let written = accepted && change.apply(&store, caller, agent_id).await?.is_some();
+    let written = accepted && change.apply(store, caller, agent_id).await?.is_some();
     audit(&trail, cx, caller, outcome(written), Some(agent_id)).await?;
     answer
 }
@@ -448,7 +447,7 @@ async fn change(
 pub async fn runtime(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let agent_id = path_agent(cx)?;
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     let agent = store
         .visible_agent(&caller.scope, agent_id)
         .await?
@@ -461,7 +460,7 @@ pub async fn runtime(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
         return Err(ErrorCode::NotFound.into());
     }
     origin::require_origin(cx)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let trail = AuditTrail::new(store, cx, &req);
     let answer = origin::forward(req, cx, caller).await;
     let ok = answer
         .as_ref()
@@ -498,8 +497,8 @@ pub async fn server_admin(req: Request, cx: &RequestContext<'_>) -> Result<Respo
     if cx.route.audit.is_none() {
         return origin::forward(req, cx, caller).await;
     }
-    let store = storage::open(cx.env, cx.config)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let store = cx.store()?;
+    let trail = AuditTrail::new(store, cx, &req);
     let answer = origin::forward(req, cx, caller).await;
     let outcome = match &answer {
         Ok(r) if (200..300).contains(&r.status_code()) => Outcome::Success,

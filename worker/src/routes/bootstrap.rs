@@ -10,7 +10,6 @@ use crate::auth::session_issue::{self, NewSession};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::response;
-use crate::storage;
 use crate::storage::SessionRepo;
 use crate::{body, client};
 use agentgate_shared::audit::Outcome;
@@ -25,8 +24,8 @@ struct ExchangeRequest {
 }
 
 pub async fn exchange(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let store = storage::open(cx.env, cx.config)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let store = cx.store()?;
+    let trail = AuditTrail::new(store, cx, &req);
     let action = route_action(cx)?;
     let verified = match verify(&mut req, cx).await {
         Ok(verified) => verified,
@@ -50,12 +49,12 @@ pub async fn exchange(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
             ],
         )
         .await?;
-    exchanged(&store, &req, cx, &verified).await
+    exchanged(store, &req, cx, &verified).await
 }
 
 async fn verify(req: &mut Request, cx: &RequestContext<'_>) -> Result<VerifiedBootstrap, ApiError> {
     let request: ExchangeRequest = body::json(req).await?;
-    bootstrap::verify(&request.token, cx.env, cx.config).await
+    bootstrap::verify(&request.token, cx.store()?, cx.config).await
 }
 
 /// The answer to a successful exchange: a 15-minute, single-use bootstrap

@@ -146,9 +146,9 @@ async fn run<V: AsyncSignatureVerifier>(
 /// `POST /__dev/storage/conformance`: every case's outcome; 200 even when
 /// cases fail (the caller asserts on `cases`), 503 if the store can't open.
 pub async fn storage_conformance(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let store = crate::storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     let now = (worker::Date::now().as_millis() / 1000) as i64;
-    let cases = crate::storage::conformance::run(&store, cx.config, now).await?;
+    let cases = crate::storage::conformance::run(store, cx.config, now).await?;
     Ok(response::json(
         200,
         &json!({

@@ -7,7 +7,7 @@ use crate::auth::{Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::pipeline::{header, RequestContext};
 use crate::storage::records::{ChannelRecord, WsTicketGrant};
-use crate::storage::{self, ChannelRepo, Store, WsTicketRepo};
+use crate::storage::{ChannelRepo, Store, WsTicketRepo};
 use crate::{body, origin, random, response, rooms};
 use agentgate_durable_objects::room_protocol::{
     CloseSockets, PostMessage, RoomJoin, CHANNEL_ROOM_BINDING, CLOSE_CHANNEL_UNAUTHORIZED,
@@ -117,12 +117,12 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         created_at: now,
     };
     let issuer = origin::issuer(&req)?;
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     store
         .create_channel(&caller.scope, &channel, &input.participants, now)
         .await?;
     if !input.participants.is_empty() {
-        rooms::refresh_agents(cx, &store, caller, &issuer, &channel.id).await?;
+        rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
     }
     Ok(response::json(201, &channel_json(&channel)))
 }
@@ -131,7 +131,8 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let (before, limit) = page_params(&req, 50)?;
-    let channels = storage::open(cx.env, cx.config)?
+    let channels = cx
+        .store()?
         .channels_of(&caller.scope, before.map(|b| b as i64), limit)
         .await?;
     let next = if channels.len() as u32 == limit {
@@ -177,13 +178,13 @@ pub async fn add_participant(
     if input.entity_id.is_empty() || input.entity_id.len() > 128 {
         return Err(ApiError::bad_request("Invalid field `entityId`"));
     }
-    let store = storage::open(cx.env, cx.config)?;
-    let channel = managed_channel(&store, caller, path_channel(cx)?).await?;
+    let store = cx.store()?;
+    let channel = managed_channel(store, caller, path_channel(cx)?).await?;
     let now = (now_ms() / 1000) as i64;
     store
         .add_participant(caller.scope.tenant(), &channel.id, &input.entity_id, now)
         .await?;
-    rooms::refresh_agents(cx, &store, caller, &issuer, &channel.id).await?;
+    rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
     Ok(response::json(
         200,
         &json!({ "channelId": channel.id, "entityId": input.entity_id }),
@@ -202,11 +203,11 @@ pub async fn remove_participant(
         .get("entityId")
         .ok_or(ErrorCode::NotFound)?
         .to_owned();
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     let channel = if entity_id == caller.entity_id {
-        participant_channel(&store, caller, path_channel(cx)?).await?
+        participant_channel(store, caller, path_channel(cx)?).await?
     } else {
-        managed_channel(&store, caller, path_channel(cx)?).await?
+        managed_channel(store, caller, path_channel(cx)?).await?
     };
     if !store
         .remove_participant(caller.scope.tenant(), &channel.id, &entity_id)
@@ -214,7 +215,7 @@ pub async fn remove_participant(
     {
         return Err(ErrorCode::NotFound.into());
     }
-    rooms::refresh_agents(cx, &store, caller, &origin::issuer(&req)?, &channel.id).await?;
+    rooms::refresh_agents(cx, store, caller, &origin::issuer(&req)?, &channel.id).await?;
     rooms::close_sockets(
         cx.env,
         &channel.id,
@@ -250,11 +251,11 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
         dm_key: Some(sha256_hex(&pair.join("\n"))),
         created_at: now,
     };
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     let channel = store
         .dm_channel(&caller.scope, &wanted, &agent_id, now)
         .await?;
-    rooms::refresh_agents(cx, &store, caller, &origin::issuer(&req)?, &channel.id).await?;
+    rooms::refresh_agents(cx, store, caller, &origin::issuer(&req)?, &channel.id).await?;
     Ok(response::json(200, &channel_json(&channel)))
 }
 
@@ -262,8 +263,8 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
 pub async fn messages(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let (before, limit) = page_params(&req, 50)?;
-    let store = storage::open(cx.env, cx.config)?;
-    let channel = participant_channel(&store, caller, path_channel(cx)?).await?;
+    let store = cx.store()?;
+    let channel = participant_channel(store, caller, path_channel(cx)?).await?;
     let messages = rooms::history(cx.env, &channel.id, before, limit).await?;
     let next = if messages.len() as u32 == limit {
         messages.first().map(|m| m.created_at)
@@ -299,9 +300,9 @@ async fn post_message(
             "Invalid field `text`: larger than 16 KiB",
         ));
     }
-    let store = storage::open(cx.env, cx.config)?;
-    let channel = participant_channel(&store, caller, channel_id).await?;
-    let routing = rooms::agent_routing(cx, &store, caller, issuer, &channel.id).await?;
+    let store = cx.store()?;
+    let channel = participant_channel(store, caller, channel_id).await?;
+    let routing = rooms::agent_routing(cx, store, caller, issuer, &channel.id).await?;
     let message = rooms::post(
         cx.env,
         &PostMessage {
@@ -346,8 +347,8 @@ struct TicketRequest {
 pub async fn ws_ticket(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let input: TicketRequest = body::json(&mut req).await?;
-    let store = storage::open(cx.env, cx.config)?;
-    let channel = participant_channel(&store, caller, &input.channel_id).await?;
+    let store = cx.store()?;
+    let channel = participant_channel(store, caller, &input.channel_id).await?;
     let ticket = prefixed_token(crate::auth::TICKET_PREFIX, random::bytes::<32>()?);
     let expires_at = (now_ms() / 1000) as i64 + crate::auth::TICKET_TTL_SECS;
     store
@@ -393,7 +394,7 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
     {
         return Err(ErrorCode::ChannelUnauthorized.into());
     }
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     if !store.is_participant(&caller.scope, channel_id).await? {
         return Err(ErrorCode::ChannelUnauthorized.into());
     }
@@ -413,7 +414,7 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;
     let issuer = origin::issuer(&req)?;
-    if let Some(routing) = rooms::agent_routing(cx, &store, caller, &issuer, channel_id).await? {
+    if let Some(routing) = rooms::agent_routing(cx, store, caller, &issuer, channel_id).await? {
         headers.set(
             ROUTING_HEADER,
             &serde_json::to_string(&routing).map_err(|e| ApiError::internal(e.to_string()))?,

@@ -16,7 +16,7 @@ pub fn ping(_cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 
 /// `GET /api/server/health`: 200 when storage answers, 503 otherwise.
 pub async fn health(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let reachable = match crate::storage::open(cx.env, cx.config) {
+    let reachable = match cx.store() {
         Ok(store) => store.reachable(cx.env).await,
         Err(_) => false,
     };

@@ -15,7 +15,7 @@ mod store;
 
 pub use d1_repos::D1Store;
 pub use pg::PgStore;
-pub use store::{open, Store};
+pub use store::{RequestStore, Store};
 
 use crate::auth::scope::{EntityScope, TenantScope};
 use crate::error::ApiError;

@@ -13,10 +13,16 @@
 //!    key (`app.credential_hash`, `app.login_email`) their policy is keyed to.
 //! 2. The statements, which still filter on `server_id` (and the entity)
 //!    themselves: RLS is the second wall, not the only one.
-//! 3. `COMMIT` (or `ROLLBACK` on any error), then the connection is closed:
-//!    the client is dropped (tokio-postgres sends Terminate and closes the
-//!    socket) and the connection task awaited, so no socket is left open
-//!    when the call returns. The whole of [`PgStore::transact`] is this.
+//! 3. `COMMIT` (or `ROLLBACK` on any error). The whole of
+//!    [`PgStore::transact`] is this.
+//!
+//! A store serves one request and keeps one connection for it: opened by the
+//! first transaction, reused by the next ones (each with its own `SET LOCAL`
+//! scope), closed by [`PgStore::close`] when the request is done (the client
+//! is dropped, tokio-postgres sends Terminate and closes the socket, and the
+//! connection task is awaited). A connection whose transaction failed is
+//! closed at once, never reused; a store dropped without `close` drops its
+//! connection, which ends the connection task and its socket.
 //!
 //! Under `wrangler dev` 4.86 the binding goes through a local proxy that
 //! crashes the whole process when the database *refuses* a connection (see
@@ -46,6 +52,7 @@ use crate::auth::scope::{EntityScope, TenantScope};
 use crate::error::ApiError;
 use futures::channel::oneshot;
 use futures::future::{self, Either};
+use std::cell::RefCell;
 use std::time::Duration;
 use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::Row;
@@ -64,11 +71,37 @@ const STATEMENT_TIMEOUT: &str = "10s";
 /// The PostgreSQL store of one request.
 pub struct PgStore {
     hyperdrive: Hyperdrive,
+    /// The request's connection between two transactions.
+    idle: RefCell<Option<Conn>>,
 }
 
 impl PgStore {
     pub fn new(hyperdrive: Hyperdrive) -> Self {
-        Self { hyperdrive }
+        Self {
+            hyperdrive,
+            idle: RefCell::new(None),
+        }
+    }
+
+    /// Closes the request's connection, if one is open.
+    pub async fn close(&self) {
+        let idle = self.idle.borrow_mut().take();
+        if let Some(conn) = idle {
+            conn.close().await;
+        }
+    }
+
+    /// The idle connection of this request, or a new one.
+    async fn connection(&self) -> Result<Conn, ApiError> {
+        let idle = self.idle.borrow_mut().take();
+        match idle {
+            Some(conn) if !conn.client.is_closed() => Ok(conn),
+            Some(conn) => {
+                conn.close().await;
+                Conn::open(&self.hyperdrive).await
+            }
+            None => Conn::open(&self.hyperdrive).await,
+        }
     }
 
     /// The store on the `HYPERDRIVE` binding.
@@ -102,9 +135,10 @@ impl PgStore {
     }
 
     /// Opens a connection, `BEGIN`s and applies the scope settings.
-    async fn begin_raw(&self, settings: Option<Settings<'_>>) -> Result<Tx, ApiError> {
+    async fn begin_raw(&self, settings: Option<Settings<'_>>) -> Result<Tx<'_>, ApiError> {
         let tx = Tx {
-            conn: Some(Conn::open(&self.hyperdrive).await?),
+            conn: Some(self.connection().await?),
+            idle: &self.idle,
         };
         let started = async {
             let client = tx.client();
@@ -238,11 +272,13 @@ impl<'a> Settings<'a> {
 
 /// A transaction on its own connection. End it with [`Tx::finish`] on
 /// every path.
-struct Tx {
+struct Tx<'s> {
     conn: Option<Conn>,
+    /// Where the connection goes back after a clean end.
+    idle: &'s RefCell<Option<Conn>>,
 }
 
-impl Tx {
+impl Tx<'_> {
     fn client(&self) -> &tokio_postgres::Client {
         &self
             .conn
@@ -285,8 +321,9 @@ impl Tx {
             .map_err(pg_error)
     }
 
-    /// Commits after success, rolls back after failure, then closes the
-    /// connection.
+    /// Commits after success, rolls back after failure. The connection goes
+    /// back to the store after a clean commit; after any failure it is
+    /// closed (it may be broken or mid-transaction).
     async fn finish<T>(mut self, result: Result<T, ApiError>) -> Result<T, ApiError> {
         let conn = self.conn.take().expect("finish runs once");
         let ended = match &result {
@@ -297,7 +334,16 @@ impl Tx {
                 .await
                 .map_err(pg_error),
         };
-        conn.close().await;
+        let reusable = result.is_ok() && ended.is_ok();
+        let spare = if reusable {
+            self.idle.borrow_mut().replace(conn)
+        } else {
+            Some(conn)
+        };
+        // A second connection (concurrent calls on one store) is closed too.
+        if let Some(spare) = spare {
+            spare.close().await;
+        }
         match (result, ended) {
             (Ok(value), Ok(())) => Ok(value),
             (Ok(_), Err(e)) => Err(e),
@@ -306,7 +352,7 @@ impl Tx {
     }
 }
 
-impl Drop for Tx {
+impl Drop for Tx<'_> {
     fn drop(&mut self) {
         // Only reached without `finish` if the request itself was dropped:
         // dropping the client ends the connection task, which closes the

@@ -333,3 +333,39 @@ impl AgentRepo for Store {
         on_backend!(self, s => s.delete_agent(scope, agent_id).await)
     }
 }
+
+/// The store of one request: opened on first use and shared by every step
+/// of the request (authentication, the handler, its audit rows), so on
+/// PostgreSQL one connection serves the whole request. The pipeline closes
+/// it once the handler has answered.
+pub struct RequestStore<'a> {
+    env: &'a Env,
+    config: &'a Config,
+    store: std::cell::OnceCell<Store>,
+}
+
+impl<'a> RequestStore<'a> {
+    pub fn new(env: &'a Env, config: &'a Config) -> Self {
+        Self {
+            env,
+            config,
+            store: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The configured store (see [`open`]).
+    pub fn get(&self) -> Result<&Store, ApiError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let store = open(self.env, self.config)?;
+        Ok(self.store.get_or_init(|| store))
+    }
+
+    /// Ends the request's use of the store (closes its PostgreSQL connection).
+    pub async fn close(&self) {
+        if let Some(Store::Pg(store)) = self.store.get() {
+            store.close().await;
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use super::owner;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
-use crate::storage::{self, AuditRepo};
+use crate::storage::AuditRepo;
 use crate::{response, routes::page_params};
 use serde_json::json;
 use worker::{Request, Response};
@@ -12,7 +12,8 @@ use worker::{Request, Response};
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = owner(cx)?;
     let (before, limit) = page_params(&req, 50)?;
-    let rows = storage::open(cx.env, cx.config)?
+    let rows = cx
+        .store()?
         .audit_page(caller.scope.tenant(), before.map(|b| b as i64), limit)
         .await?;
     let next = (rows.len() as u32 == limit)

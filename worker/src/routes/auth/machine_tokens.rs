@@ -13,7 +13,7 @@ use crate::auth::now_secs;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::MachineTokenRecord;
-use crate::storage::{self, AgentRepo, MachineTokenRepo, Store};
+use crate::storage::{AgentRepo, MachineTokenRepo, Store};
 use crate::{body, random, response};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::ids::uuid_v7;
@@ -92,7 +92,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     {
         return Err(ApiError::bad_request("Invalid field `channelId`"));
     }
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     if let Some(agent_id) = &input.agent_id {
         // Only the agent's owner may hand out its credential; anyone else's
         // (or an unknown) agent is 404, as everywhere.
@@ -123,7 +123,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         revoked_at: None,
     };
     store.insert_machine_token(&caller.scope, &record).await?;
-    AuditTrail::new(&store, cx, &req)
+    AuditTrail::new(store, cx, &req)
         .record(
             route_action(cx)?,
             Outcome::Success,
@@ -139,9 +139,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 /// `GET /api/auth/machine-tokens`: the owner's tokens, without secrets.
 pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = owner(cx)?;
-    let tokens = storage::open(cx.env, cx.config)?
-        .machine_tokens(&caller.scope)
-        .await?;
+    let tokens = cx.store()?.machine_tokens(&caller.scope).await?;
     let items = tokens
         .iter()
         .map(token_json)
@@ -190,11 +188,11 @@ pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
     let caller = owner(cx)?;
     let id = path_token(cx)?;
     let token = machine_token_from_random(random::bytes::<32>()?);
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     let rotated = store
         .rotate_machine_token(&caller.scope, id, &token.storage_hash(), now_secs() as i64)
         .await?;
-    audit_change(&req, cx, &store, id, rotated).await?;
+    audit_change(&req, cx, store, id, rotated).await?;
     Ok(response::json(
         200,
         &json!({ "id": id, "token": token.expose() }),
@@ -205,10 +203,10 @@ pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
 pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = owner(cx)?;
     let id = path_token(cx)?;
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     let revoked = store
         .revoke_machine_token(&caller.scope, id, now_secs() as i64)
         .await?;
-    audit_change(&req, cx, &store, id, revoked).await?;
+    audit_change(&req, cx, store, id, revoked).await?;
     Ok(response::json(200, &json!({ "revoked": id })))
 }

@@ -26,7 +26,7 @@ use crate::auth::{now_secs, Caller};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::IdentityRecord;
-use crate::storage::{self, IdentityRepo, SessionRepo};
+use crate::storage::{IdentityRepo, SessionRepo};
 use crate::{client, response};
 use agentgate_shared::session::SessionKind;
 use agentgate_shared::ErrorCode;
@@ -120,11 +120,7 @@ pub async fn me(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let permissions: Vec<&str> = caller.permissions.iter().map(|p| p.as_str()).collect();
     let identity = match &caller.identity_id {
-        Some(_) => {
-            storage::open(cx.env, cx.config)?
-                .identity(&caller.scope)
-                .await?
-        }
+        Some(_) => cx.store()?.identity(&caller.scope).await?,
         None => None,
     };
     Ok(response::json(
@@ -147,7 +143,8 @@ pub async fn me(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 /// whether first-run setup is pending and which login methods exist. No
 /// secrets, no identities.
 pub async fn status(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let owner_exists = storage::open(cx.env, cx.config)?
+    let owner_exists = cx
+        .store()?
         .owner_exists(&crate::auth::tenant(cx.config))
         .await?;
     let cloud = cx.config.cloud.as_ref();

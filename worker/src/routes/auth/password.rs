@@ -9,7 +9,7 @@ use crate::audit::{route_action, AuditTrail};
 use crate::auth::now_secs;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
-use crate::storage::{self, IdentityRepo, SessionRepo};
+use crate::storage::{IdentityRepo, SessionRepo};
 use crate::{body, random, response, revocation};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::password::{self, PolicyInputs};
@@ -28,8 +28,8 @@ struct ChangeBody {
 pub async fn change(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let input: ChangeBody = body::json(&mut req).await?;
-    let store = storage::open(cx.env, cx.config)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let store = cx.store()?;
+    let trail = AuditTrail::new(store, cx, &req);
     let action = route_action(cx)?;
     let actor = caller.identity_id.as_deref();
     let identity = store
@@ -85,7 +85,7 @@ pub async fn change(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
             &[("revokedSessions", json!(revoked.len()))],
         )
         .await?;
-    revocation::close_sockets(cx.env, &store, &caller.scope, &revoked).await;
+    revocation::close_sockets(cx.env, store, &caller.scope, &revoked).await;
     Ok(response::json(
         200,
         &json!({ "changed": true, "revokedSessions": revoked.len() }),

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::IdentityRecord;
 use crate::storage::AuditRepo;
-use crate::storage::{self, IdentityRepo, SessionRepo};
+use crate::storage::{IdentityRepo, SessionRepo};
 use crate::{body, client, random, ratelimit, response, revocation};
 use agentgate_shared::audit::{AuditAction, Outcome};
 use agentgate_shared::ids::uuid_v7;
@@ -35,8 +35,8 @@ struct LoginBody {
 /// `POST /api/auth/login/password`.
 pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let input: LoginBody = body::json(&mut req).await?;
-    let store = storage::open(cx.env, cx.config)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let store = cx.store()?;
+    let trail = AuditTrail::new(store, cx, &req);
     let action = route_action(cx)?;
     // Refuse absurd input before any lookup or hashing; the answer is the
     // same 401 as for any other wrong password.
@@ -73,11 +73,11 @@ pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
             return Err(ErrorCode::InvalidCredentials.into());
         }
     };
-    rehash_if_outdated(&store, cx, &identity, &input.password).await?;
+    rehash_if_outdated(store, cx, &identity, &input.password).await?;
     trail
         .record(action, Outcome::Success, Some(&identity.id), &[])
         .await?;
-    session_response(&store, &req, cx, &identity, input.remember_device, 200).await
+    session_response(store, &req, cx, &identity, input.remember_device, 200).await
 }
 
 /// Five failed logins for one account or one IP within 15 minutes write one
@@ -204,8 +204,8 @@ pub async fn register(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
             "Invalid field `bootstrapToken`: only first-run setup takes one",
         ));
     }
-    let store = storage::open(cx.env, cx.config)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let store = cx.store()?;
+    let trail = AuditTrail::new(store, cx, &req);
     let action = route_action(cx)?;
     let identity = match new_identity(&input, IdentityKind::User, None, cx) {
         Ok(identity) => identity,
@@ -227,7 +227,7 @@ pub async fn register(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
     trail
         .record(action, Outcome::Success, Some(&identity.id), &[])
         .await?;
-    session_response(&store, &req, cx, &identity, input.remember_device, 201).await
+    session_response(store, &req, cx, &identity, input.remember_device, 201).await
 }
 
 /// `POST /api/auth/logout`: revokes the current session (its sockets close
@@ -238,11 +238,11 @@ pub async fn logout(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
         .session_hash
         .as_deref()
         .ok_or_else(|| ApiError::internal("session caller without a session"))?;
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     store
         .revoke_session(&caller.scope, hash, now_secs() as i64)
         .await?;
-    AuditTrail::new(&store, cx, &req)
+    AuditTrail::new(store, cx, &req)
         .record(
             route_action(cx)?,
             Outcome::Success,
@@ -250,7 +250,7 @@ pub async fn logout(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
             &[],
         )
         .await?;
-    revocation::close_sockets(cx.env, &store, &caller.scope, &[hash.to_owned()]).await;
+    revocation::close_sockets(cx.env, store, &caller.scope, &[hash.to_owned()]).await;
     let mut resp = response::json(200, &json!({ "loggedOut": true }));
     session_issue::clear_cookies(&mut resp, &req, cx.config)?;
     Ok(resp)

@@ -8,7 +8,7 @@ use crate::audit::{route_action, AuditTrail};
 use crate::auth::{now_secs, query_param, session_issue};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
-use crate::storage::{self, SessionRepo};
+use crate::storage::SessionRepo;
 use crate::{response, revocation};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::session::public_session_id;
@@ -21,9 +21,7 @@ pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let current = caller.session_hash.as_deref();
     let now = now_secs() as i64;
-    let sessions = storage::open(cx.env, cx.config)?
-        .sessions(&caller.scope)
-        .await?;
+    let sessions = cx.store()?.sessions(&caller.scope).await?;
     let items: Vec<_> = sessions
         .iter()
         .filter(|s| s.expires_at > now)
@@ -48,8 +46,8 @@ pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let wanted = cx.params.get("sessionId").ok_or(ErrorCode::NotFound)?;
-    let store = storage::open(cx.env, cx.config)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let store = cx.store()?;
+    let trail = AuditTrail::new(store, cx, &req);
     let action = route_action(cx)?;
     let actor = caller.identity_id.as_deref();
     let target = store
@@ -80,7 +78,7 @@ pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
         .await?;
     revocation::close_sockets(
         cx.env,
-        &store,
+        store,
         &caller.scope,
         std::slice::from_ref(&target.id_hash),
     )
@@ -111,11 +109,11 @@ pub async fn revoke_all(req: Request, cx: &RequestContext<'_>) -> Result<Respons
     } else {
         caller.session_hash.as_deref()
     };
-    let store = storage::open(cx.env, cx.config)?;
+    let store = cx.store()?;
     let revoked = store
         .revoke_sessions_except(&caller.scope, keep, now_secs() as i64)
         .await?;
-    AuditTrail::new(&store, cx, &req)
+    AuditTrail::new(store, cx, &req)
         .record(
             route_action(cx)?,
             Outcome::Success,
@@ -126,7 +124,7 @@ pub async fn revoke_all(req: Request, cx: &RequestContext<'_>) -> Result<Respons
             ],
         )
         .await?;
-    revocation::close_sockets(cx.env, &store, &caller.scope, &revoked).await;
+    revocation::close_sockets(cx.env, store, &caller.scope, &revoked).await;
     let mut resp = response::json(200, &json!({ "revoked": revoked.len() }));
     if include_current {
         session_issue::clear_cookies(&mut resp, &req, cx.config)?;

@@ -11,7 +11,7 @@ use crate::auth::bootstrap as auth_bootstrap;
 use crate::auth::{now_secs, tenant, CredentialKind};
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
-use crate::storage::{self, IdentityRepo, SessionRepo};
+use crate::storage::{IdentityRepo, SessionRepo};
 use crate::{body, revocation};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::session::IdentityKind;
@@ -24,8 +24,8 @@ fn already_done() -> ApiError {
 }
 
 pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let store = storage::open(cx.env, cx.config)?;
-    let trail = AuditTrail::new(&store, cx, &req);
+    let store = cx.store()?;
+    let trail = AuditTrail::new(store, cx, &req);
     let action = route_action(cx)?;
     if store.owner_exists(&tenant(cx.config)).await? {
         return Err(trail
@@ -44,7 +44,7 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
     let cloud_link = match (bootstrap, &input.bootstrap_token) {
         (Some(b), _) => Some(b.entity_id.clone()),
         (None, Some(token)) if cx.config.cloud.is_some() => {
-            match auth_bootstrap::verify(token, cx.env, cx.config).await {
+            match auth_bootstrap::verify(token, cx.store()?, cx.config).await {
                 Ok(verified) => Some(verified.entity_id()),
                 Err(e) => {
                     let reason = auth_bootstrap::refusal_reason(&e).to_owned();
@@ -89,7 +89,7 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
             store
                 .revoke_session(&b.scope, hash, now_secs() as i64)
                 .await?;
-            revocation::close_sockets(cx.env, &store, &b.scope, std::slice::from_ref(hash)).await;
+            revocation::close_sockets(cx.env, store, &b.scope, std::slice::from_ref(hash)).await;
         }
     }
     trail
@@ -103,5 +103,5 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
             )],
         )
         .await?;
-    session_response(&store, &req, cx, &owner, input.remember_device, 201).await
+    session_response(store, &req, cx, &owner, input.remember_device, 201).await
 }
