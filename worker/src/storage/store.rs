@@ -20,8 +20,8 @@ pub enum Store {
 
 /// Opens the store `config.storage` names: D1 (`DB`) or PostgreSQL through
 /// Hyperdrive (`HYPERDRIVE`). No I/O happens until the first call; on
-/// PostgreSQL each call is one transaction on its own connection, closed
-/// when the call returns, so nothing is left open when the request ends.
+/// PostgreSQL each call is one transaction, on the store's one connection
+/// (see [`RequestStore`], which closes it when the request is done).
 pub fn open(env: &Env, config: &Config) -> Result<Store, ApiError> {
     match config.storage {
         StorageBackend::D1 => D1Store::from_env(env).map(Store::D1),
