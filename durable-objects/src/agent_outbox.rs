@@ -53,6 +53,17 @@ struct NextRow {
     next_at: Option<f64>,
 }
 
+fn decode(r: PendingRow) -> Result<Pending> {
+    Ok(Pending {
+        seq: r.seq as i64,
+        message: serde_json::from_str(&r.message).map_err(json_error)?,
+        agent_ids: serde_json::from_str(&r.agent_ids).map_err(json_error)?,
+        scopes: serde_json::from_str(&r.scopes).map_err(json_error)?,
+        issuer: r.issuer,
+        attempts: r.attempts as u32,
+    })
+}
+
 fn json_error(e: serde_json::Error) -> worker::Error {
     worker::Error::RustError(format!("agent outbox row: {e}"))
 }
@@ -112,10 +123,19 @@ impl AgentOutbox {
         Ok(rows.into_iter().next().map(|r| r.value))
     }
 
-    /// Queues `message` for the room's agents (none if it comes from one of
-    /// them). Returns whether anything was queued.
-    pub fn enqueue(&self, message: &ChannelMessage, scopes: &[String], now: u64) -> Result<bool> {
-        let agent_ids = recipients(&self.agents()?, &message.sender_id);
+    /// Queues `message` for the room's agents its sender may address (see
+    /// [`recipients`]). Returns whether anything was queued.
+    pub fn enqueue(
+        &self,
+        message: &ChannelMessage,
+        addressable: &[String],
+        scopes: &[String],
+        now: u64,
+    ) -> Result<bool> {
+        if addressable.is_empty() {
+            return Ok(false);
+        }
+        let agent_ids = recipients(&self.agents()?, addressable, &message.sender_id);
         let Some(issuer) = self.issuer()? else {
             return Ok(false);
         };
@@ -151,18 +171,22 @@ impl AgentOutbox {
                 ],
             )?
             .to_array()?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Pending {
-                    seq: r.seq as i64,
-                    message: serde_json::from_str(&r.message).map_err(json_error)?,
-                    agent_ids: serde_json::from_str(&r.agent_ids).map_err(json_error)?,
-                    scopes: serde_json::from_str(&r.scopes).map_err(json_error)?,
-                    issuer: r.issuer,
-                    attempts: r.attempts as u32,
-                })
-            })
-            .collect()
+        let mut due = Vec::with_capacity(rows.len());
+        for row in rows {
+            let seq = row.seq as i64;
+            match decode(row) {
+                Ok(pending) => due.push(pending),
+                Err(e) => {
+                    // One unreadable row must not stop the room's deliveries.
+                    worker::console_error!(
+                        "{}",
+                        serde_json::json!({"event": "agent_delivery.unreadable", "seq": seq, "reason": e.to_string()})
+                    );
+                    self.done(seq)?;
+                }
+            }
+        }
+        Ok(due)
     }
 
     /// The origin took it: forget it.

@@ -7,7 +7,7 @@
 use crate::agent_outbox::AgentOutbox;
 use crate::env_config;
 use crate::message_log::MessageLog;
-use crate::origin_fetch;
+use crate::origin_fetch::{self, Attempt};
 use crate::room_protocol::*;
 use crate::socket_limit;
 use agentgate_shared::agent_delivery::AgentRouting;
@@ -72,7 +72,9 @@ impl DurableObject for ChannelRoom {
                     &post.text,
                     post.client_id,
                 )?;
-                self.publish(&message, &post.permissions).await?;
+                let addressable = post.routing.map(|r| r.agents).unwrap_or_default();
+                self.publish(&message, &addressable, &post.permissions)
+                    .await?;
                 Response::from_json(&message)
             }
             (Method::Post, PATH_AGENTS) => {
@@ -136,7 +138,8 @@ impl DurableObject for ChannelRoom {
                 let message =
                     self.log
                         .append(&join.channel_id, &join.entity_id, &text, client_id)?;
-                self.publish(&message, &join.permissions).await
+                self.publish(&message, &join.agents, &join.permissions)
+                    .await
             }
         }
     }
@@ -167,29 +170,28 @@ impl DurableObject for ChannelRoom {
         for pending in self.outbox.due(now_ms())? {
             let attempt = match &config {
                 Ok(config) => origin_fetch::deliver(config, &pending, now_ms()).await,
-                Err(e) => Err(format!("the gateway is misconfigured: {e}")),
+                Err(e) => Attempt::Failed(format!("the gateway is misconfigured: {e}")),
             };
-            let event = match attempt {
-                Ok(()) => {
+            let (event, reason) = match attempt {
+                Attempt::Delivered => {
                     self.outbox.done(pending.seq)?;
-                    "agent_delivery.delivered"
+                    ("agent_delivery.delivered", None)
                 }
-                Err(reason) => {
-                    let retried = self.outbox.failed(&pending, now_ms())?;
-                    log_delivery(
-                        if retried {
-                            "agent_delivery.retry"
-                        } else {
-                            "agent_delivery.dropped"
-                        },
-                        &pending.message,
-                        pending.attempts + 1,
-                        Some(&reason),
-                    );
-                    continue;
+                Attempt::Refused(reason) => {
+                    self.outbox.done(pending.seq)?;
+                    ("agent_delivery.refused", Some(reason))
                 }
+                Attempt::Failed(reason) if self.outbox.failed(&pending, now_ms())? => {
+                    ("agent_delivery.retry", Some(reason))
+                }
+                Attempt::Failed(reason) => ("agent_delivery.dropped", Some(reason)),
             };
-            log_delivery(event, &pending.message, pending.attempts + 1, None);
+            log_delivery(
+                event,
+                &pending.message,
+                pending.attempts + 1,
+                reason.as_deref(),
+            );
         }
         if let Some(at) = self.outbox.next_due()? {
             self.wake_at(at).await?;
@@ -227,9 +229,17 @@ impl ChannelRoom {
     /// Broadcasts a new message to the room's sockets, then queues it for the
     /// room's agents (if any) and wakes the room's alarm to deliver it: the
     /// sender has its echo before the origin is contacted.
-    async fn publish(&self, message: &ChannelMessage, permissions: &[String]) -> Result<()> {
+    async fn publish(
+        &self,
+        message: &ChannelMessage,
+        addressable: &[String],
+        permissions: &[String],
+    ) -> Result<()> {
         self.broadcast(&message_event(message));
-        if self.outbox.enqueue(message, permissions, now_ms())? {
+        if self
+            .outbox
+            .enqueue(message, addressable, permissions, now_ms())?
+        {
             self.wake_at(now_ms()).await?;
         }
         Ok(())

@@ -3,7 +3,7 @@
 //! message with the gateway's assertion.
 
 use crate::agent_outbox::Pending;
-use agentgate_shared::agent_delivery::{delivered, submit_body, SUBMIT_PATH};
+use agentgate_shared::agent_delivery::{delivered, refused_for_good, submit_body, SUBMIT_PATH};
 use agentgate_shared::assertion::{AssertionClaims, ASSERTION_HEADER};
 use agentgate_shared::config::Config;
 use agentgate_shared::origin::{audience, origin_url};
@@ -57,9 +57,31 @@ pub async fn send_with_timeout(
     }
 }
 
-/// One attempt to hand `pending` to the origin: `Ok(())` once it answered
-/// 2xx, else why not (for the room's log; never the assertion).
-pub async fn deliver(config: &Config, pending: &Pending, now_ms: u64) -> Result<(), String> {
+/// How one delivery attempt ended.
+#[derive(Debug)]
+pub enum Attempt {
+    /// The origin took the message (2xx).
+    Delivered,
+    /// Worth trying again later; why not now (never the assertion).
+    Failed(String),
+    /// The origin refused the message for good (see `refused_for_good`).
+    Refused(String),
+}
+
+/// One attempt to hand `pending` to the origin.
+pub async fn deliver(config: &Config, pending: &Pending, now_ms: u64) -> Attempt {
+    match attempt(config, pending, now_ms).await {
+        Ok(status) if delivered(status) => Attempt::Delivered,
+        Ok(status) if refused_for_good(status) => {
+            Attempt::Refused(format!("origin answered {status}"))
+        }
+        Ok(status) => Attempt::Failed(format!("origin answered {status}")),
+        Err(reason) => Attempt::Failed(reason),
+    }
+}
+
+/// Sends `pending` once; the origin's status, or why there was none.
+async fn attempt(config: &Config, pending: &Pending, now_ms: u64) -> Result<u16, String> {
     let (Some(origin), Some(key)) = (&config.agent_origin, &config.signing_key) else {
         return Err("no agent origin is configured".into());
     };
@@ -92,8 +114,7 @@ pub async fn deliver(config: &Config, pending: &Pending, now_ms: u64) -> Result<
     })()
     .map_err(|e| format!("request not built: {e}"))?;
     match send_with_timeout(request, config.agent_origin_timeout_ms).await {
-        Ok(answer) if delivered(answer.status_code()) => Ok(()),
-        Ok(answer) => Err(format!("origin answered {}", answer.status_code())),
+        Ok(answer) => Ok(answer.status_code()),
         Err(FetchFailure::Timeout) => Err("origin timed out".into()),
         Err(FetchFailure::Unreachable(e)) => Err(format!("origin unreachable: {e}")),
     }

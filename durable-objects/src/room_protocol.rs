@@ -46,6 +46,10 @@ pub struct RoomJoin {
     /// one of its messages is handed to an agent).
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// The channel's agents this caller may address, as of joining (only
+    /// with an agent origin): its messages are handed to these.
+    #[serde(default)]
+    pub agents: Vec<String>,
 }
 
 fn spec_message_limit() -> Option<crate::limiter_protocol::SocketMessageLimit> {

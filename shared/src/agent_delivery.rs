@@ -3,8 +3,11 @@
 //! failed delivery is tried again.
 //!
 //! A channel's room keeps the set of its participants that are agents. A
-//! message from anyone else in that channel is queued for delivery to the
-//! origin's `POST /api/messaging/submit`; the sender never waits for it. A
+//! message goes to the agents of that set that its sender may address (their
+//! own agents or ones shared with them, as the worker found when the sender
+//! connected or posted), never to an agent the sender can't see, and never
+//! back to the agent that sent it. It is queued for delivery to the origin's
+//! `POST /api/messaging/submit`; the sender never waits for it. A
 //! failed attempt is retried with exponential backoff until
 //! [`MAX_ATTEMPTS`]; then it is dropped (and logged by the room).
 //!
@@ -52,14 +55,22 @@ impl AgentRouting {
     }
 }
 
-/// The agents a message from `sender` goes to: every agent of the room but
-/// the sender itself. An agent's own message (its reply) goes to none, so a
-/// reply never loops back to the origin.
-pub fn recipients(agents: &BTreeSet<String>, sender: &str) -> Vec<String> {
-    if agents.contains(sender) {
+/// The agents a message from `sender` goes to: the room's current agents
+/// that the sender may address (`addressable`, from the worker). An agent's
+/// own message (its reply) goes to none, so a reply never loops back to the
+/// origin.
+pub fn recipients(room: &BTreeSet<String>, addressable: &[String], sender: &str) -> Vec<String> {
+    if room.contains(sender) {
         return Vec::new();
     }
-    agents.iter().cloned().collect()
+    let mut agents: Vec<String> = addressable
+        .iter()
+        .filter(|a| room.contains(a.as_str()) && a.as_str() != sender)
+        .cloned()
+        .collect();
+    agents.sort();
+    agents.dedup();
+    agents
 }
 
 /// The JSON the origin receives for one message.
@@ -91,6 +102,12 @@ pub fn next_attempt_at(attempts: u32, now_ms: u64) -> Option<u64> {
 /// Whether an origin's status means the message was taken.
 pub fn delivered(status: u16) -> bool {
     (200..300).contains(&status)
+}
+
+/// Whether an origin's status refuses the message for good (a client error
+/// other than timeout and rate limiting): trying again would not help.
+pub fn refused_for_good(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 408 | 429)
 }
 
 #[cfg(test)]
@@ -132,11 +149,27 @@ mod tests {
     }
 
     #[test]
-    fn an_agents_own_message_goes_to_no_agent() {
-        let agents = set(&["a1", "a2"]);
-        assert_eq!(recipients(&agents, "user"), strings(&["a1", "a2"]));
-        assert!(recipients(&agents, "a1").is_empty());
-        assert!(recipients(&set(&[]), "user").is_empty());
+    fn a_message_goes_only_to_room_agents_its_sender_may_address() {
+        let room = set(&["a1", "a2"]);
+        let cases: &[(&[&str], &str, &[&str])] = &[
+            // addressable by the sender, sender, expected recipients
+            (&["a1", "a2"], "user", &["a1", "a2"]),
+            // someone else's private agent in the room is not addressed
+            (&["a1"], "user", &["a1"]),
+            (&[], "stranger", &[]),
+            // an agent that left the room is not addressed
+            (&["a1", "a9"], "user", &["a1"]),
+            // an agent's own message goes to no agent
+            (&["a1", "a2"], "a1", &[]),
+        ];
+        for (addressable, sender, expected) in cases {
+            assert_eq!(
+                recipients(&room, &strings(addressable), sender),
+                strings(expected),
+                "{addressable:?} from {sender}"
+            );
+        }
+        assert!(recipients(&set(&[]), &strings(&["a1"]), "user").is_empty());
     }
 
     #[test]
@@ -167,6 +200,16 @@ mod tests {
         }
         for status in [400, 401, 404, 429, 500, 502, 503] {
             assert!(!delivered(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn client_errors_are_final_but_timeouts_and_rate_limits_are_retried() {
+        for status in [400, 401, 403, 404, 409, 413, 422] {
+            assert!(refused_for_good(status), "{status}");
+        }
+        for status in [200, 408, 429, 500, 502, 503, 504] {
+            assert!(!refused_for_good(status), "{status}");
         }
     }
 

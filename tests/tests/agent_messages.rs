@@ -310,6 +310,29 @@ async fn failed_deliveries_are_retried_with_backoff_without_holding_the_sender()
         3,
         "nothing more once delivered"
     );
+
+    // A refusal for good (a 4xx other than 408/429) is not retried.
+    origin.script(
+        "POST /api/messaging/submit",
+        422,
+        json!({"error": "unprocessable"}),
+    );
+    owner_call(
+        &gw,
+        &setup.owner,
+        Method::POST,
+        &format!("/api/messaging/channels/{}/messages", setup.channel),
+        Some(json!({"text": "you won't take this"})),
+        201,
+    )
+    .await;
+    assert!(gw.log_eventually_contains("agent_delivery.refused").await);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        origin.received_under("/api/messaging/submit").len(),
+        4,
+        "one attempt for a refused message"
+    );
 }
 
 #[tokio::test]
@@ -407,4 +430,178 @@ async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
         .await
         .unwrap();
     expect_error(read, 403, "INSUFFICIENT_PERMISSIONS").await;
+    // A channel-bound token makes no channels…
+    let make = client()
+        .post(gw.url("/api/messaging/channels"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "side channel", "participants": [setup.owner_entity]}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(make, 403, "INSUFFICIENT_PERMISSIONS").await;
+    // …and, even with messaging:read, lists only its own channel although
+    // the agent participates in two.
+    let reader = owner_call(
+        &gw,
+        &setup.owner,
+        Method::POST,
+        "/api/auth/machine-tokens",
+        Some(json!({
+            "name": "agent reader",
+            "scopes": ["messaging:read", "messaging:send"],
+            "channelId": setup.channel,
+            "agentId": setup.agent,
+        })),
+        201,
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = client()
+        .get(gw.url("/api/messaging/channels"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let ids: Vec<Value> = json(listed).await["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![json!(setup.channel)]);
+
+    // An agent may not take a person's id (a token acting as the agent would
+    // act as the person)…
+    let impostor = setup
+        .owner
+        .request(Method::POST, &gw.url("/api/agents"))
+        .json(&json!({"name": "me, really", "id": setup.owner_entity}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(impostor, 409, "CONFLICT").await;
+    // …nor be registered under an id the origin never named.
+    origin.script("POST /api/agents", 201, json!({"success": true}));
+    let unnamed = setup
+        .owner
+        .request(Method::POST, &gw.url("/api/agents"))
+        .json(&json!({"name": "nameless"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(unnamed, 502, "ORIGIN_UNAVAILABLE").await;
+    let listed = owner_call(&gw, &setup.owner, Method::GET, "/api/agents", None, 200).await;
+    assert_eq!(
+        listed["agents"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+
+    // Once the agent is deleted, its tokens stop working.
+    owner_call(
+        &gw,
+        &setup.owner,
+        Method::DELETE,
+        &format!("/api/agents/{}", setup.agent),
+        None,
+        200,
+    )
+    .await;
+    let after = client()
+        .post(gw.url(&format!(
+            "/api/messaging/channels/{}/messages",
+            setup.channel
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"text": "still here?"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(after, 401, "INVALID_TOKEN").await;
+}
+
+#[tokio::test]
+async fn only_senders_who_may_address_an_agent_reach_it() {
+    let origin = TestOrigin::start().await;
+    let gw = gateway(&origin.base_url).await;
+    let as_user = |who: &str, method: Method, path: &str| {
+        client()
+            .request(method, gw.url(path))
+            .bearer_auth(user_token(who))
+    };
+    let alice = json(
+        as_user("alice", Method::GET, "/api/auth/me")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["entityId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Alice's private agent (shared with nobody).
+    let agent = origin_creates_agent(&origin, "alice's agent");
+    let created = as_user("alice", Method::POST, "/api/agents")
+        .json(&json!({"name": "alice's agent"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    // Bob makes a channel with Alice and her agent in it.
+    let channel = json(
+        as_user("bob", Method::POST, "/api/messaging/channels")
+            .json(&json!({"name": "three of us", "participants": [alice, agent]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |who: &'static str, text: &'static str| {
+        as_user(
+            who,
+            Method::POST,
+            &format!("/api/messaging/channels/{channel}/messages"),
+        )
+        .json(&json!({ "text": text }))
+        .send()
+    };
+    // Alice may address her agent: her message reaches it.
+    assert_eq!(post("alice", "from alice").await.unwrap().status(), 201);
+    let got = deliveries(&origin, 1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["text"], "from alice");
+
+    // Bob can't see the agent: neither his REST post nor his socket message
+    // is handed to it, although the room knows the agent from Alice.
+    assert_eq!(
+        post("bob", "from bob over REST").await.unwrap().status(),
+        201
+    );
+    let auth = format!("Bearer {}", user_token("bob"));
+    let mut socket = connect(
+        &gw.ws_url(&format!("/api/messaging/channels/{channel}/ws")),
+        &[("authorization", &auth)],
+    )
+    .await
+    .expect("bob's socket");
+    send(
+        &mut socket,
+        &json!({"type": "message", "text": "from bob's socket"}).to_string(),
+    )
+    .await;
+    next_message(&mut socket, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let texts: Vec<Value> = origin
+        .received_under("/api/messaging/submit")
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["text"].clone())
+        .collect();
+    assert_eq!(texts, vec![json!("from alice")], "only Alice's message");
 }

@@ -681,6 +681,22 @@ async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_orig
     ] {
         assert_eq!(audited(&gw, action).await, rows, "{action}");
     }
+
+    // An agent the origin no longer knows (404 to the delete) leaves the
+    // registry too, instead of lingering there for good.
+    let ghost = create_agent(&gw, "alice", "ghost", &[]).await;
+    origin.script("DELETE /api/agents", 404, json!({"error": "no such agent"}));
+    let resp = as_user(
+        &gw,
+        "alice",
+        Method::DELETE,
+        &format!("/api/agents/{ghost}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(registered(&gw, "alice", &ghost).await.is_none());
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::storage::records::MachineTokenRecord;
-use crate::storage::{MachineTokenRepo, Store};
+use crate::storage::{AgentRepo, MachineTokenRepo, Store};
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::Permission;
@@ -35,6 +35,18 @@ pub async fn authenticate(
         return Err(invalid("machine token expired"));
     }
     let scopes = stored_scopes(&record)?;
+    if let Some(agent_id) = &record.agent_id {
+        // The binding holds only while the agent is registered and still its
+        // owner's (a deleted agent's id may be registered again by anyone).
+        let owner = EntityScope::new(tenant(config), record.owner_entity_id.clone());
+        let still_owned = store
+            .visible_agent(&owner, agent_id)
+            .await?
+            .is_some_and(|a| a.owner_entity_id == record.owner_entity_id);
+        if !still_owned {
+            return Err(invalid("the token's agent is no longer its owner's"));
+        }
+    }
     let entity_id = record.agent_id.clone().unwrap_or_else(|| record.id.clone());
     Ok(Caller {
         scope: EntityScope::new(tenant(config), entity_id.clone()),

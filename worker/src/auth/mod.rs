@@ -110,6 +110,18 @@ pub fn verified_identity_scope(config: &Config, identity_id: &str) -> EntityScop
     EntityScope::new(tenant(config), identity_id.to_owned())
 }
 
+/// Whether `entity_id` is a local identity of this deployment (an agent may
+/// not take such an id: a token acting as the agent would act as the person).
+pub async fn is_local_identity(
+    store: &crate::storage::Store,
+    config: &Config,
+    entity_id: &str,
+) -> Result<bool, ApiError> {
+    use crate::storage::IdentityRepo;
+    let scope = EntityScope::new(tenant(config), entity_id.to_owned());
+    Ok(store.identity(&scope).await?.is_some())
+}
+
 /// Routes that stay public even when the gateway key is configured.
 fn exempt_from_gateway_key(spec: &RouteSpec) -> bool {
     matches!(

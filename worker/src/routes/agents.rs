@@ -252,6 +252,9 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         updated_at: now,
     };
     let store = cx.store()?;
+    if crate::auth::is_local_identity(store, cx.config, &agent.id).await? {
+        return Err(id_taken());
+    }
     if cx.config.agent_origin.is_some() {
         let reserve = requested.is_some();
         return create_at_origin(&req, cx, caller, store, agent, reserve, bytes).await;
@@ -296,14 +299,18 @@ async fn create_at_origin(
         return Err(id_taken());
     }
     let answer = origin::forward_and_read(req, cx, caller, Some(body), MAX_BODY_BYTES).await;
+    // The origin's id; else the one the request asked for (the origin saw
+    // it). A generated id the origin never saw is not an answer.
+    let accepted = answer.as_ref().is_ok_and(|a| a.is_success());
     let created_id = match &answer {
         Ok(a) if a.is_success() => {
-            Some(origin_agent_id(&a.body).unwrap_or_else(|| agent.id.clone()))
+            origin_agent_id(&a.body).or_else(|| reserve.then(|| agent.id.clone()))
         }
         _ => None,
     };
     let registered = match &created_id {
         Some(id) if reserve && *id == agent.id => true,
+        Some(id) if crate::auth::is_local_identity(store, cx.config, id).await? => false,
         Some(id) => {
             let created = AgentRecord {
                 id: id.clone(),
@@ -320,6 +327,11 @@ async fn create_at_origin(
     let audited_id = created_id.as_ref().unwrap_or(&agent.id);
     audit(&trail, cx, caller, outcome(registered), Some(audited_id)).await?;
     let answer = answer?;
+    if accepted && created_id.is_none() {
+        return Err(ApiError::new(ErrorCode::OriginUnavailable).with_message(
+            "The origin accepted the agent but named no id; nothing was registered",
+        ));
+    }
     if created_id.is_some() && !registered {
         return Err(id_taken());
     }
@@ -433,9 +445,13 @@ async fn change(
     }
     let trail = AuditTrail::new(store, cx, &req);
     let answer = origin::forward_with_body(&req, cx, caller, body).await;
-    let accepted = answer
-        .as_ref()
-        .is_ok_and(|r| (200..300).contains(&r.status_code()));
+    // A delete the origin answers "no such agent" (404/410) is done there
+    // too: the registry follows, so no ghost entry keeps routing to it.
+    let accepted = answer.as_ref().is_ok_and(|r| {
+        let status = r.status_code();
+        (200..300).contains(&status)
+            || (matches!(change, Change::Delete) && matches!(status, 404 | 410))
+    });
     let written = accepted && change.apply(store, caller, agent_id).await?.is_some();
     audit(&trail, cx, caller, outcome(written), Some(agent_id)).await?;
     answer

@@ -87,6 +87,10 @@ fn public() -> String {
 /// `POST /api/messaging/channels`: the creator becomes a participant.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
+    if caller.ticket_channel.is_some() {
+        return Err(ApiError::new(ErrorCode::InsufficientPermissions)
+            .with_message("A credential bound to one channel can't create channels"));
+    }
     let input: CreateChannel = body::json(&mut req).await?;
     let name = input.name.trim();
     if name.is_empty() || name.len() > 200 {
@@ -131,10 +135,21 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = caller(cx)?;
     let (before, limit) = page_params(&req, 50)?;
-    let channels = cx
-        .store()?
-        .channels_of(&caller.scope, before.map(|b| b as i64), limit)
-        .await?;
+    let store = cx.store()?;
+    let channels = match &caller.ticket_channel {
+        // A credential bound to one channel sees only that one.
+        Some(bound) => match participant_channel(store, caller, bound).await {
+            Ok(c) if before.is_none_or(|b| c.created_at < b as i64) => vec![c],
+            Ok(_) => Vec::new(),
+            Err(e) if e.code == ErrorCode::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        },
+        None => {
+            store
+                .channels_of(&caller.scope, before.map(|b| b as i64), limit)
+                .await?
+        }
+    };
     let next = if channels.len() as u32 == limit {
         channels.last().map(|c| c.created_at)
     } else {
@@ -401,6 +416,8 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
     let participants = store
         .participants(caller.scope.tenant(), channel_id)
         .await?;
+    let routing =
+        rooms::agent_routing(cx, store, caller, &origin::issuer(&req)?, channel_id).await?;
     let join = RoomJoin {
         channel_id: channel_id.to_owned(),
         entity_id: caller.entity_id.clone(),
@@ -410,11 +427,14 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
         participants,
         message_limit: crate::ratelimit::socket_message_limit(cx.config, caller),
         permissions: rooms::permission_names(caller),
+        agents: routing
+            .as_ref()
+            .map(|r| r.agents.clone())
+            .unwrap_or_default(),
     };
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;
-    let issuer = origin::issuer(&req)?;
-    if let Some(routing) = rooms::agent_routing(cx, store, caller, &issuer, channel_id).await? {
+    if let Some(routing) = routing {
         headers.set(
             ROUTING_HEADER,
             &serde_json::to_string(&routing).map_err(|e| ApiError::internal(e.to_string()))?,
