@@ -155,6 +155,42 @@ async fn next_message(socket: &mut Socket, within: Duration) -> Value {
     }
 }
 
+/// A message posted as the owner's browser; the stored message.
+async fn owner_post(gw: &Gateway, owner: &BrowserSession, channel: &str, text: &str) -> Value {
+    let path = format!("/api/messaging/channels/{channel}/messages");
+    owner_call(
+        gw,
+        owner,
+        Method::POST,
+        &path,
+        Some(json!({ "text": text })),
+        201,
+    )
+    .await
+}
+
+/// A message posted with a bearer token; the raw answer.
+async fn token_post(gw: &Gateway, token: &str, channel: &str, text: &str) -> reqwest::Response {
+    client()
+        .post(gw.url(&format!("/api/messaging/channels/{channel}/messages")))
+        .bearer_auth(token)
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// After a pause long enough for a delivery, the origin still has exactly
+/// `n` deliveries.
+async fn assert_submits_stay(origin: &TestOrigin, n: usize, why: &str) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        origin.received_under("/api/messaging/submit").len(),
+        n,
+        "{why}"
+    );
+}
+
 /// Waits until the origin has received `n` deliveries; returns them.
 async fn deliveries(origin: &TestOrigin, n: usize, within: Duration) -> Vec<Received> {
     let deadline = Instant::now() + within;
@@ -243,21 +279,13 @@ async fn a_message_reaches_the_agent_and_its_reply_reaches_the_sockets() {
         .as_str()
         .unwrap()
         .to_owned();
-    owner_call(
-        &gw,
-        &setup.owner,
-        Method::POST,
-        &format!("/api/messaging/channels/{plain}/messages"),
-        Some(json!({"text": "just us"})),
-        201,
+    owner_post(&gw, &setup.owner, &plain, "just us").await;
+    assert_submits_stay(
+        &origin,
+        1,
+        "only the user's message in the agent's channel is delivered",
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        origin.received_under("/api/messaging/submit").len(),
-        1,
-        "only the user's message in the agent's channel is delivered"
-    );
 }
 
 #[tokio::test]
@@ -268,15 +296,7 @@ async fn failed_deliveries_are_retried_with_backoff_without_holding_the_sender()
     origin.script("POST /api/messaging/submit", 503, json!({"error": "busy"}));
     origin.script("POST /api/messaging/submit", 500, json!({"error": "oops"}));
 
-    let posted = owner_call(
-        &gw,
-        &setup.owner,
-        Method::POST,
-        &format!("/api/messaging/channels/{}/messages", setup.channel),
-        Some(json!({"text": "are you there?"})),
-        201,
-    )
-    .await;
+    let posted = owner_post(&gw, &setup.owner, &setup.channel, "are you there?").await;
     // The sender had its answer before the origin took the message.
     assert!(
         origin.received_under("/api/messaging/submit").len() <= 1,
@@ -304,12 +324,7 @@ async fn failed_deliveries_are_retried_with_backoff_without_holding_the_sender()
     );
     assert!(gw.log_eventually_contains("agent_delivery.retry").await);
     assert!(gw.log_eventually_contains("agent_delivery.delivered").await);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        origin.received_under("/api/messaging/submit").len(),
-        3,
-        "nothing more once delivered"
-    );
+    assert_submits_stay(&origin, 3, "nothing more once delivered").await;
 
     // A refusal for good (a 4xx other than 408/429) is not retried.
     origin.script(
@@ -317,22 +332,9 @@ async fn failed_deliveries_are_retried_with_backoff_without_holding_the_sender()
         422,
         json!({"error": "unprocessable"}),
     );
-    owner_call(
-        &gw,
-        &setup.owner,
-        Method::POST,
-        &format!("/api/messaging/channels/{}/messages", setup.channel),
-        Some(json!({"text": "you won't take this"})),
-        201,
-    )
-    .await;
+    owner_post(&gw, &setup.owner, &setup.channel, "you won't take this").await;
     assert!(gw.log_eventually_contains("agent_delivery.refused").await);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        origin.received_under("/api/messaging/submit").len(),
-        4,
-        "one attempt for a refused message"
-    );
+    assert_submits_stay(&origin, 4, "one attempt for a refused message").await;
 }
 
 #[tokio::test]
@@ -385,16 +387,7 @@ async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
 
     // A token bound to the agent and one channel acts as the agent there…
     let token = reply_token(&gw, &setup, &setup.channel).await;
-    let posted = client()
-        .post(gw.url(&format!(
-            "/api/messaging/channels/{}/messages",
-            setup.channel
-        )))
-        .bearer_auth(&token)
-        .json(&json!({"text": "agent speaking"}))
-        .send()
-        .await
-        .unwrap();
+    let posted = token_post(&gw, &token, &setup.channel, "agent speaking").await;
     assert_eq!(posted.status(), 201);
     assert_eq!(json(posted).await["senderId"], setup.agent.as_str());
 
@@ -411,13 +404,7 @@ async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
         .as_str()
         .unwrap()
         .to_owned();
-    let elsewhere = client()
-        .post(gw.url(&format!("/api/messaging/channels/{other}/messages")))
-        .bearer_auth(&token)
-        .json(&json!({"text": "should not land"}))
-        .send()
-        .await
-        .unwrap();
+    let elsewhere = token_post(&gw, &token, &other, "should not land").await;
     expect_error(elsewhere, 404, "NOT_FOUND").await;
     // Its scope is messaging:send only.
     let read = client()
@@ -510,16 +497,7 @@ async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
         200,
     )
     .await;
-    let after = client()
-        .post(gw.url(&format!(
-            "/api/messaging/channels/{}/messages",
-            setup.channel
-        )))
-        .bearer_auth(&token)
-        .json(&json!({"text": "still here?"}))
-        .send()
-        .await
-        .unwrap();
+    let after = token_post(&gw, &token, &setup.channel, "still here?").await;
     expect_error(after, 401, "INVALID_TOKEN").await;
 }
 
