@@ -94,6 +94,20 @@ pub async fn agent_routing(
     let participants = store
         .participants(caller.scope.tenant(), channel_id)
         .await?;
+    routing_among(cx, store, caller, issuer, participants).await
+}
+
+/// [`agent_routing`] for a channel whose `participants` are already known.
+pub async fn routing_among(
+    cx: &RequestContext<'_>,
+    store: &Store,
+    caller: &Caller,
+    issuer: &str,
+    participants: Vec<String>,
+) -> Result<Option<AgentRouting>, ApiError> {
+    if cx.config.agent_origin.is_none() {
+        return Ok(None);
+    }
     let agents = store
         .visible_agents(&caller.scope, 200)
         .await?

@@ -416,8 +416,8 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
     let participants = store
         .participants(caller.scope.tenant(), channel_id)
         .await?;
-    let routing =
-        rooms::agent_routing(cx, store, caller, &origin::issuer(&req)?, channel_id).await?;
+    let issuer = origin::issuer(&req)?;
+    let routing = rooms::routing_among(cx, store, caller, &issuer, participants.clone()).await?;
     let join = RoomJoin {
         channel_id: channel_id.to_owned(),
         entity_id: caller.entity_id.clone(),
