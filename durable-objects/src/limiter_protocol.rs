@@ -130,7 +130,7 @@ pub struct FailedLoginResponse {
 }
 
 /// The `ws-message` limit a room applies to one socket's frames (SPEC §8),
-/// stated by the worker in the socket's [`RoomJoin`](crate::room_protocol::RoomJoin).
+/// stated by the worker in the socket's join statement (`room_protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SocketMessageLimit {
@@ -191,16 +191,5 @@ mod tests {
         let spec = SocketMessageLimit::spec();
         assert_eq!(spec.check.limit, Limit::per_minute(30));
         assert!(!spec.fail_open);
-    }
-
-    #[test]
-    fn a_join_without_a_limit_gets_the_spec_limit() {
-        use crate::room_protocol::RoomJoin;
-        let base = r#""channelId":"c","entityId":"e","credential":"jwt","sessionHash":null,"expiresAt":null,"participants":[]"#;
-        let absent: RoomJoin = serde_json::from_str(&format!("{{{base}}}")).unwrap();
-        assert_eq!(absent.message_limit, Some(SocketMessageLimit::spec()));
-        let off: RoomJoin =
-            serde_json::from_str(&format!(r#"{{{base},"messageLimit":null}}"#)).unwrap();
-        assert_eq!(off.message_limit, None);
     }
 }

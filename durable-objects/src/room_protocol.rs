@@ -90,3 +90,19 @@ pub const CLOSE_CHANNEL_UNAUTHORIZED: u16 = 4003;
 /// `{"type":"pong"}` by the runtime without waking the object.
 pub const PING: &str = r#"{"type":"ping"}"#;
 pub const PONG: &str = r#"{"type":"pong"}"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limiter_protocol::SocketMessageLimit;
+
+    #[test]
+    fn a_join_without_a_limit_gets_the_spec_limit() {
+        let base = r#""channelId":"c","entityId":"e","credential":"jwt","sessionHash":null,"expiresAt":null,"participants":[]"#;
+        let absent: RoomJoin = serde_json::from_str(&format!("{{{base}}}")).unwrap();
+        assert_eq!(absent.message_limit, Some(SocketMessageLimit::spec()));
+        let off: RoomJoin =
+            serde_json::from_str(&format!(r#"{{{base},"messageLimit":null}}"#)).unwrap();
+        assert_eq!(off.message_limit, None);
+    }
+}

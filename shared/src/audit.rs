@@ -44,6 +44,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `Success` when `succeeded`, else `Failure`.
+    pub const fn from_success(succeeded: bool) -> Self {
+        if succeeded {
+            Self::Success
+        } else {
+            Self::Failure
+        }
+    }
+
     /// `success` or `failure` (the `outcome` column).
     pub const fn as_str(self) -> &'static str {
         match self {

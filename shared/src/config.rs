@@ -7,6 +7,7 @@
 //! `Env` and tests pass a map.
 
 use crate::assertion::AssertionKey;
+use crate::jwt::{Algorithm, Validation};
 use crate::ratelimit::RateLimitSettings;
 use crate::secret::Secret;
 use url::Url;
@@ -60,6 +61,26 @@ pub struct JwtConfig {
     pub audience: Option<String>,
     pub leeway_secs: u64,
     pub jwks_cache_ttl_secs: u64,
+}
+
+impl JwtConfig {
+    /// The external-JWT policy of SPEC §3 item 4: RS256/ES256/EdDSA when a
+    /// JWKS is configured, HS256 when a shared secret is; `JWT_ISSUER_WHITELIST`,
+    /// `JWT_AUDIENCE` and the configured leeway. With neither key source every
+    /// token is refused ([`JwtError::AlgorithmNotAllowed`](crate::jwt::JwtError::AlgorithmNotAllowed)).
+    pub fn validation(&self) -> Validation {
+        let mut algs = Vec::new();
+        if self.jwks_uri.is_some() {
+            algs.extend(Algorithm::ASYMMETRIC);
+        }
+        if self.secret.is_some() {
+            algs.push(Algorithm::Hs256);
+        }
+        Validation::new(&algs)
+            .with_leeway(self.leeway_secs)
+            .with_issuers(self.issuer_whitelist.iter().cloned())
+            .with_audience(self.audience.clone())
+    }
 }
 
 /// Cloud bootstrap settings (SPEC §6).
@@ -529,6 +550,29 @@ fn parse_origin(s: &str) -> Result<AllowedOrigin, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jwt_validation_binds_algorithms_to_key_sources() {
+        let mut cfg = JwtConfig {
+            jwks_uri: None,
+            secret: None,
+            issuer_whitelist: vec!["https://idp".into()],
+            audience: Some("gw".into()),
+            leeway_secs: 30,
+            jwks_cache_ttl_secs: 3600,
+        };
+        assert!(cfg.validation().algorithms().is_empty());
+        cfg.secret = Some(Secret::new("x".repeat(32)));
+        assert_eq!(cfg.validation().algorithms(), &[Algorithm::Hs256]);
+        cfg.jwks_uri = Some("https://idp/jwks".parse().unwrap());
+        let v = cfg.validation();
+        assert_eq!(v.algorithms().len(), 4);
+        assert_eq!(v.leeway_secs(), 30);
+        assert_eq!(v.issuers(), &["https://idp".to_string()]);
+        assert_eq!(v.audience(), Some("gw"));
+        cfg.secret = None;
+        assert!(!cfg.validation().allows(Algorithm::Hs256));
+    }
     use std::collections::HashMap;
 
     const SERVER: &str = "0190b6a0-0000-7000-8000-000000000001";

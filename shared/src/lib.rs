@@ -17,6 +17,7 @@ pub mod config;
 pub mod entity_id;
 pub mod error;
 pub mod http_policy;
+pub mod identity;
 pub mod ids;
 pub mod jwt;
 pub mod origin;

@@ -413,7 +413,7 @@ fn policy_from_configuration() {
         jwks_cache_ttl_secs: 3600,
     };
     let idp = Idp::new();
-    let p = Validation::from_config(&cfg);
+    let p = cfg.validation();
     let rs = token(
         &json!({"alg":"RS256","kid":"idp-1"}),
         &good_claims(),
@@ -440,7 +440,7 @@ fn policy_from_configuration() {
     assert!(verify_token(
         &hs,
         &with_secret,
-        &Validation::from_config(&cfg2),
+        &cfg2.validation(),
         &RustCryptoVerifier,
         NOW
     )

@@ -7,32 +7,33 @@
 //! redacts secret-looking metadata and bounds the user agent.
 
 use crate::auth::scope::TenantScope;
+use crate::client::ClientInfo;
+use crate::clock::Now;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::random;
 use crate::storage::records::AuditRecord;
 use crate::storage::AuditRepo;
-use crate::{client, random};
 use agentgate_shared::audit::{to_log_line, AuditAction, AuditEvent, Outcome};
-use agentgate_shared::ids::uuid_v7;
 use serde_json::Value;
-use worker::Request;
 
 /// The audit trail of one request: where rows go and what every row of this
-/// request shares (tenant, client IP, user agent).
+/// request shares (tenant, client IP, user agent, time).
 pub struct AuditTrail<'s, S: AuditRepo> {
     store: &'s S,
     tenant: TenantScope,
     ip: Option<String>,
     user_agent: Option<String>,
+    now: Now,
 }
 
 impl<'s, S: AuditRepo> AuditTrail<'s, S> {
-    pub fn new(store: &'s S, cx: &RequestContext<'_>, req: &Request) -> Self {
+    pub fn new(store: &'s S, tenant: TenantScope, client: &ClientInfo, now: Now) -> Self {
         Self {
             store,
-            tenant: crate::auth::tenant(cx.config),
-            ip: client::ip(req, cx.config),
-            user_agent: client::user_agent(req),
+            tenant,
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            now,
         }
     }
 
@@ -45,10 +46,9 @@ impl<'s, S: AuditRepo> AuditTrail<'s, S> {
         actor: Option<&str>,
         metadata: &[(&str, Value)],
     ) -> Result<(), ApiError> {
-        let now_ms = worker::Date::now().as_millis();
         let mut builder = AuditEvent::builder(
-            uuid_v7(now_ms, random::bytes::<10>()?),
-            now_ms,
+            random::new_id(self.now)?,
+            self.now.ms(),
             self.tenant.server_id(),
             action,
             outcome,
@@ -102,12 +102,4 @@ impl<S: AuditRepo> AuditTrail<'_, S> {
             Err(write_failed) => write_failed,
         }
     }
-}
-
-/// The audit action the route table names for this route.
-pub fn route_action(cx: &RequestContext<'_>) -> Result<AuditAction, ApiError> {
-    cx.route
-        .audit
-        .and_then(AuditAction::from_base)
-        .ok_or_else(|| ApiError::internal("route has no audit action"))
 }

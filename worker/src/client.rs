@@ -1,17 +1,39 @@
-//! Facts about the client that sent a request, for sessions and audit rows:
-//! its IP (the one the rate limiter counts: `CF-Connecting-IP` only, see
-//! `ratelimit::request_ip`) and its user agent.
+//! Facts about the client that sent a request, for rate limits, sessions and
+//! audit rows: its IP (`CF-Connecting-IP` only) and its user agent.
 
-use crate::pipeline::header;
+use crate::error::ApiError;
+use crate::http::header;
 use agentgate_shared::config::Config;
+use agentgate_shared::ratelimit::{client_ip, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER};
+use agentgate_shared::ErrorCode;
 use worker::Request;
 
-/// The client IP, when the request names one the gateway trusts.
-pub fn ip(req: &Request, config: &Config) -> Option<String> {
-    crate::ratelimit::request_ip(req, config).ok()
+/// What the pipeline learns about the client once per request.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// The client IP, when the request names one the gateway trusts.
+    pub ip: Option<String>,
+    /// The `User-Agent` header, if any (the audit layer truncates it).
+    pub user_agent: Option<String>,
 }
 
-/// The `User-Agent` header, if any (the audit layer truncates it).
-pub fn user_agent(req: &Request) -> Option<String> {
-    header(req, "user-agent")
+impl ClientInfo {
+    pub fn of(req: &Request, config: &Config) -> Self {
+        Self {
+            ip: request_ip(req, config).ok(),
+            user_agent: header(req, "user-agent"),
+        }
+    }
+}
+
+/// The client IP the rate limiter counts: `CF-Connecting-IP` only (the
+/// development override is a test hook honoured only with
+/// `ENVIRONMENT=development`).
+pub fn request_ip(req: &Request, config: &Config) -> Result<String, ApiError> {
+    client_ip(
+        header(req, CLIENT_IP_HEADER).as_deref(),
+        header(req, DEV_CLIENT_IP_HEADER).as_deref(),
+        config.is_development(),
+    )
+    .map_err(|e| ApiError::new(ErrorCode::RateLimiterUnavailable).with_detail(e.to_string()))
 }

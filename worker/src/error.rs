@@ -97,7 +97,7 @@ impl ApiError {
                 }
             }
         }
-        let mut response = crate::response::json(self.code.status(), &body);
+        let mut response = crate::http::response::json(self.code.status(), &body);
         let headers = response.headers_mut();
         if !self.allow.is_empty() {
             let allow: Vec<&str> = self.allow.iter().map(|m| m.as_str()).collect();
@@ -121,5 +121,21 @@ impl From<ErrorCode> for ApiError {
 impl From<worker::Error> for ApiError {
     fn from(e: worker::Error) -> Self {
         Self::internal(e.to_string())
+    }
+}
+
+/// A refused body: 413 over the limit, otherwise 400 with the message that
+/// names the field.
+impl From<crate::http::body::BodyError> for ApiError {
+    fn from(e: crate::http::body::BodyError) -> Self {
+        use crate::http::body::BodyError;
+        match e {
+            BodyError::TooLarge => ErrorCode::PayloadTooLarge.into(),
+            BodyError::BadContentLength => Self::bad_request("Content-Length is not a number"),
+            BodyError::Unreadable(detail) => {
+                Self::bad_request("The request body could not be read").with_detail(detail)
+            }
+            BodyError::Invalid(message) => Self::bad_request(message),
+        }
     }
 }

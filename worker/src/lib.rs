@@ -10,16 +10,17 @@
 
 mod audit;
 mod auth;
-mod body;
 mod client;
+mod clock;
+mod context;
 mod crypto;
 mod error;
+mod http;
 mod origin;
 mod pipeline;
 mod random;
 mod ratelimit;
 mod remote_document;
-mod response;
 mod revocation;
 mod rooms;
 mod routes;

@@ -5,8 +5,8 @@
 //! (`forward_and_read`, bounded, e.g. to learn the id of a created agent).
 
 use crate::auth::Caller;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
 use crate::random;
 use agentgate_durable_objects::origin_fetch::within_timeout;
 use agentgate_shared::assertion::{AssertionClaims, ASSERTION_HEADER};
@@ -44,7 +44,7 @@ fn assertion(req: &Request, cx: &RequestContext<'_>, caller: &Caller) -> Result<
             .iter()
             .map(|p| p.as_str().to_owned())
             .collect(),
-        crate::auth::now_secs(),
+        cx.now.secs(),
         hex::encode(random::bytes::<16>()?),
     );
     Ok(key.sign(&claims))
@@ -67,7 +67,7 @@ pub async fn request_body(req: &mut Request) -> Result<Option<Vec<u8>>, ApiError
     if matches!(req.method(), Method::Get | Method::Head) {
         return Ok(None);
     }
-    let body = crate::body::bytes(req).await?;
+    let body = crate::http::body::bytes(req).await?;
     Ok((!body.is_empty()).then_some(body))
 }
 

@@ -3,25 +3,17 @@
 //! limits → handler → response headers.
 //! Each step either passes the request on or ends it with an [`ApiError`].
 
+use crate::client::ClientInfo;
+use crate::clock::Now;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::storage::{RequestStore, Store};
-use crate::{auth, body, env_config, random, ratelimit, response, routes};
+use crate::http::{body, header, response};
+use crate::storage::RequestStore;
+use crate::{auth, env_config, random, ratelimit, routes};
 use agentgate_shared::config::Config;
-use agentgate_shared::routes::{resolve, PathParams, Resolution, RouteSpec};
+use agentgate_shared::routes::{resolve, Resolution};
 use agentgate_shared::ErrorCode;
 use worker::{Env, Method, Request, Response};
-
-/// What a handler gets besides the request.
-pub struct RequestContext<'a> {
-    pub env: &'a Env,
-    /// The request's store (one PostgreSQL connection per request).
-    pub stores: &'a RequestStore<'a>,
-    pub config: &'a Config,
-    pub request_id: &'a str,
-    pub route: &'static RouteSpec,
-    pub params: PathParams,
-    pub caller: Option<auth::Caller>,
-}
 
 pub async fn handle(req: Request, env: Env) -> Response {
     let request_id = random::request_id();
@@ -92,6 +84,7 @@ async fn route_with(
     request_id: &str,
     stores: &RequestStore<'_>,
 ) -> Result<Response, ApiError> {
+    let now = Now::read();
     body::check_declared_length(&req)?;
     let path = req.path();
     let (spec, params) = match resolve(req.method().as_ref(), &path) {
@@ -104,7 +97,7 @@ async fn route_with(
     };
     let limited = ratelimit::enforce_ip(&req, env, config, spec).await?;
     auth::check_gateway_key(&req, config, spec).map_err(|e| limited.on_error(e))?;
-    let caller = auth::authenticate(&req, stores, config, spec)
+    let caller = auth::authenticate(&req, stores, config, spec, now)
         .await
         .map_err(|e| limited.on_error(e))?;
     if let Some(caller) = &caller {
@@ -112,26 +105,9 @@ async fn route_with(
     }
     let limited =
         ratelimit::enforce_entity(&req, env, config, spec, caller.as_ref(), limited).await?;
-    let cx = RequestContext {
-        env,
-        stores,
-        config,
-        request_id,
-        route: spec,
-        params,
-        caller,
-    };
+    let client = ClientInfo::of(&req, config);
+    let cx = RequestContext::new(
+        env, stores, config, request_id, spec, params, caller, client, now,
+    );
     limited.apply(routes::dispatch(req, &cx).await)
-}
-
-impl RequestContext<'_> {
-    /// The request's store.
-    pub fn store(&self) -> Result<&Store, ApiError> {
-        self.stores.get()
-    }
-}
-
-/// A request header as a string, if present and readable.
-pub fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
 }

@@ -10,16 +10,16 @@
 //! and for every other route unless `RATE_LIMIT_FAIL_OPEN=true`.
 
 use crate::auth::Caller;
+use crate::client;
 use crate::error::ApiError;
-use crate::pipeline::header;
 use agentgate_durable_objects::limiter_client;
 use agentgate_durable_objects::limiter_protocol::{
     CheckRequest, FailedLoginRequest, SocketMessageLimit,
 };
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::{
-    bucket_key, client_ip, counted_by, failed_login_key, may_proceed_unlimited, tightest, Counted,
-    RateLimitHeaders, Subject, Tier, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER,
+    bucket_key, counted_by, failed_login_key, may_proceed_unlimited, tightest, Counted,
+    RateLimitHeaders, Subject, Tier,
 };
 use agentgate_shared::routes::{RateBucket, RouteSpec};
 use agentgate_shared::ErrorCode;
@@ -67,17 +67,6 @@ fn with_headers(mut error: ApiError, figures: &RateLimitHeaders) -> ApiError {
     error
 }
 
-/// The client IP: `CF-Connecting-IP` only (the development override is a test
-/// hook honoured only with `ENVIRONMENT=development`).
-pub fn request_ip(req: &Request, config: &Config) -> Result<String, ApiError> {
-    client_ip(
-        header(req, CLIENT_IP_HEADER).as_deref(),
-        header(req, DEV_CLIENT_IP_HEADER).as_deref(),
-        config.is_development(),
-    )
-    .map_err(|e| ApiError::new(ErrorCode::RateLimiterUnavailable).with_detail(e.to_string()))
-}
-
 /// Checks the route's IP buckets (before authentication).
 pub async fn enforce_ip(
     req: &Request,
@@ -94,7 +83,7 @@ pub async fn enforce_ip(
     if buckets.is_empty() || !config.rate_limit.enabled {
         return Ok(Limited::default());
     }
-    let ip = request_ip(req, config)?;
+    let ip = client::request_ip(req, config)?;
     let mut limited = Limited::default();
     enforce(
         env,
@@ -149,7 +138,7 @@ pub async fn enforce_entity(
                 .into_iter()
                 .filter(|b| counted_by(*b) == Counted::EntityOrIp)
                 .collect();
-            let ip = request_ip(req, config).map_err(|e| limited.on_error(e))?;
+            let ip = client::request_ip(req, config).map_err(|e| limited.on_error(e))?;
             enforce(
                 env,
                 config,

@@ -2,8 +2,8 @@
 //! room of one channel.
 
 use crate::auth::Caller;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
 use crate::storage::{AgentRepo, ChannelRepo, Store};
 use agentgate_durable_objects::room_protocol::*;
 use agentgate_shared::agent_delivery::AgentRouting;

@@ -1,7 +1,6 @@
 //! The explicit verification policy (modelled on jsonwebtoken's `Validation`).
 
 use super::Algorithm;
-use crate::config::JwtConfig;
 
 /// What a token must satisfy beyond its signature. Built explicitly; there is
 /// no permissive default for the algorithm allowlist.
@@ -36,24 +35,6 @@ impl Validation {
             audience: None,
             require_subject: true,
         }
-    }
-
-    /// The external-JWT policy of SPEC §3 item 4: RS256/ES256/EdDSA when a
-    /// JWKS is configured, HS256 when a shared secret is; `JWT_ISSUER_WHITELIST`,
-    /// `JWT_AUDIENCE` and the configured leeway. With neither key source every
-    /// token is refused ([`JwtError::AlgorithmNotAllowed`](super::JwtError::AlgorithmNotAllowed)).
-    pub fn from_config(config: &JwtConfig) -> Self {
-        let mut algs = Vec::new();
-        if config.jwks_uri.is_some() {
-            algs.extend(Algorithm::ASYMMETRIC);
-        }
-        if config.secret.is_some() {
-            algs.push(Algorithm::Hs256);
-        }
-        Self::new(&algs)
-            .with_leeway(config.leeway_secs)
-            .with_issuers(config.issuer_whitelist.iter().cloned())
-            .with_audience(config.audience.clone())
     }
 
     /// Sets the clock leeway, capped at [`MAX_LEEWAY_SECS`](Self::MAX_LEEWAY_SECS).
@@ -114,7 +95,6 @@ impl Validation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
 
     #[test]
     fn leeway_is_capped_and_algorithms_deduplicated() {
@@ -122,31 +102,5 @@ mod tests {
         assert_eq!(v.leeway_secs(), 300);
         assert_eq!(v.algorithms(), &[Algorithm::Rs256]);
         assert_eq!(Validation::new(&[]).leeway_secs(), 60);
-    }
-
-    #[test]
-    fn from_config_binds_algorithms_to_key_sources() {
-        let mut cfg = JwtConfig {
-            jwks_uri: None,
-            secret: None,
-            issuer_whitelist: vec!["https://idp".into()],
-            audience: Some("gw".into()),
-            leeway_secs: 30,
-            jwks_cache_ttl_secs: 3600,
-        };
-        assert!(Validation::from_config(&cfg).algorithms().is_empty());
-        cfg.secret = Some(Secret::new("x".repeat(32)));
-        assert_eq!(
-            Validation::from_config(&cfg).algorithms(),
-            &[Algorithm::Hs256]
-        );
-        cfg.jwks_uri = Some("https://idp/jwks".parse().unwrap());
-        let v = Validation::from_config(&cfg);
-        assert_eq!(v.algorithms().len(), 4);
-        assert_eq!(v.leeway_secs(), 30);
-        assert_eq!(v.issuers(), &["https://idp".to_string()]);
-        assert_eq!(v.audience(), Some("gw"));
-        cfg.secret = None;
-        assert!(!Validation::from_config(&cfg).allows(Algorithm::Hs256));
     }
 }

@@ -16,7 +16,7 @@
 //! Every refusal keeps its own reason code (`BOOTSTRAP_WRONG_CONTAINER`,
 //! `BOOTSTRAP_REPLAYED`, …) in the error detail, shown only in development.
 
-use super::remote_keys::{now_secs, RemoteKeys};
+use super::remote_keys::RemoteKeys;
 use super::tenant;
 use crate::crypto::WorkerVerifier;
 use crate::error::ApiError;
@@ -61,6 +61,7 @@ pub async fn verify(
     token: &str,
     store: &Store,
     config: &Config,
+    now: u64,
 ) -> Result<VerifiedBootstrap, ApiError> {
     let cloud = config.cloud.as_ref().ok_or_else(|| {
         ApiError::new(ErrorCode::BootstrapUnavailable)
@@ -71,7 +72,6 @@ pub async fn verify(
     // Form and algorithm first: a malformed or HS256 token costs no fetch.
     decode_bootstrap(token, &policy).map_err(refused)?;
 
-    let now = now_secs();
     let jwks_url = well_known(cloud, "jwks.json")?;
     let jwks = RemoteKeys::new(&jwks_url, JwksCache::CLOUD_TTL_SECS);
     jwks.ensure_fresh(now).await;

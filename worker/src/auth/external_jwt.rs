@@ -3,14 +3,14 @@
 //! fetched through `remote_document` under the `JwksCache` state machine) and
 //! the verifier (WebCrypto for RSA/EC/Ed25519, Rust for HMAC).
 
-use super::remote_keys::{now_secs, RemoteKeys};
+use super::remote_keys::RemoteKeys;
 use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::crypto::WorkerVerifier;
 use crate::error::ApiError;
 use agentgate_shared::config::Config;
 use agentgate_shared::entity_id::eliza_uuid;
-use agentgate_shared::jwt::{self, Algorithm, JwtError, KeySet, Validation, VerificationKey};
+use agentgate_shared::jwt::{self, Algorithm, JwtError, KeySet, VerificationKey};
 use agentgate_shared::session::{permissions_for, IdentityKind};
 use agentgate_shared::ErrorCode;
 
@@ -38,10 +38,9 @@ fn key_set(config: &Config) -> KeySet {
     keys
 }
 
-pub async fn authenticate(token: &str, config: &Config) -> Result<Caller, ApiError> {
-    let validation = Validation::from_config(&config.jwt);
+pub async fn authenticate(token: &str, config: &Config, now: u64) -> Result<Caller, ApiError> {
+    let validation = config.jwt.validation();
     let decoded = jwt::decode(token, &validation).map_err(invalid)?;
-    let now = now_secs();
     let remote = remote_keys(config);
     if let Some(remote) = &remote {
         if decoded.algorithm() != Algorithm::Hs256 {

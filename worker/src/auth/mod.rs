@@ -18,8 +18,9 @@ pub use ticket::{TICKET_PREFIX, TICKET_TTL_SECS};
 
 use scope::{EntityScope, TenantScope};
 
+use crate::clock::Now;
 use crate::error::ApiError;
-use crate::pipeline::header;
+use crate::http::{header, query_param};
 use crate::storage::RequestStore;
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;
@@ -157,14 +158,15 @@ pub async fn authenticate(
     stores: &RequestStore<'_>,
     config: &Config,
     spec: &RouteSpec,
+    now: Now,
 ) -> Result<Option<Caller>, ApiError> {
     if spec.credentials.is_public() {
         return Ok(None);
     }
-    let now = now_secs();
+    let now = now.secs();
     if spec.credentials.contains(Credentials::WS_TICKET) {
         if let Some(ticket) = query_param(req, "ticket") {
-            return ticket::authenticate(&ticket, stores.get()?, config)
+            return ticket::authenticate(&ticket, stores.get()?, config, now)
                 .await
                 .map(Some);
         }
@@ -200,16 +202,13 @@ pub async fn authenticate(
                         .map(Some);
                 }
             }
-            external_jwt::authenticate(&token, config).await.map(Some)
+            external_jwt::authenticate(&token, config, now)
+                .await
+                .map(Some)
         }
         None if spec.credentials_optional => Ok(None),
         None => Err(ErrorCode::AuthRequired.into()),
     }
-}
-
-/// Unix seconds now (the runtime's clock; `shared` takes it as a parameter).
-pub fn now_secs() -> u64 {
-    worker::Date::now().as_millis() / 1000
 }
 
 /// The bearer token of the `Authorization` header, if any.
@@ -239,13 +238,4 @@ pub fn authorize(caller: &Caller, spec: &RouteSpec) -> Result<(), ApiError> {
         }
         _ => Ok(()),
     }
-}
-
-/// A query parameter of the request URL.
-pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.url()
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }

@@ -14,11 +14,6 @@ thread_local! {
     static CACHES: RefCell<HashMap<String, JwksCache>> = RefCell::new(HashMap::new());
 }
 
-/// Unix seconds now.
-pub fn now_secs() -> u64 {
-    worker::Date::now().as_millis() / 1000
-}
-
 /// One JWKS endpoint and the TTL its keys are kept for.
 pub struct RemoteKeys<'a> {
     url: &'a Url,

@@ -6,7 +6,7 @@
 use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
-use crate::pipeline::header;
+use crate::http::header;
 use crate::storage::records::{IdentityRecord, SessionRecord};
 use crate::storage::{IdentityRepo, SessionRepo, Store};
 use agentgate_shared::config::Config;

@@ -24,17 +24,15 @@
 //! - The runtime routes (start, stop, logs, memory) are checked against the
 //!   registry and forwarded; a successful start or stop updates its status.
 
-use super::auth::caller;
-use crate::audit::{route_action, AuditTrail};
-use crate::auth::{now_secs, Caller};
+use crate::auth::Caller;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::{body, response};
 use crate::storage::records::{AgentChanges, AgentRecord};
 use crate::storage::{AgentRepo, Store};
-use crate::{body, origin, random, response};
+use crate::{origin, random};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::http_policy::MAX_BODY_BYTES;
-use agentgate_shared::ids::uuid_v7;
 use agentgate_shared::routes::Permission;
 use agentgate_shared::ErrorCode;
 use serde::Deserialize;
@@ -57,12 +55,6 @@ fn agent_json(a: &AgentRecord, caller: &Caller) -> Value {
         v["sharedWith"] = json!(a.shared_with);
     }
     v
-}
-
-fn path_agent<'a>(cx: &'a RequestContext<'_>) -> Result<&'a str, ApiError> {
-    cx.params
-        .get("agentId")
-        .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
 fn is_entity_id(s: &str) -> bool {
@@ -94,62 +86,28 @@ fn check_shared_with(list: Vec<String>, owner: &str) -> Result<Vec<String>, ApiE
     Ok(list)
 }
 
-/// Writes the route's audit row (the trail was taken from the request
-/// before it was consumed).
-async fn audit(
-    trail: &AuditTrail<'_, Store>,
-    cx: &RequestContext<'_>,
-    caller: &Caller,
-    outcome: Outcome,
-    agent_id: Option<&str>,
-) -> Result<(), ApiError> {
+/// The metadata of an agent route's audit row.
+fn agent_meta(caller: &Caller, agent_id: Option<&str>) -> Vec<(&'static str, Value)> {
     let mut meta = vec![("entityId", json!(caller.entity_id))];
     if let Some(id) = agent_id {
         meta.push(("agentId", json!(id)));
     }
-    trail
-        .record(
-            route_action(cx)?,
-            outcome,
-            caller.identity_id.as_deref(),
-            &meta,
-        )
-        .await
+    meta
 }
 
-/// Audits an owner-only change to `agent_id`; one that touched nothing (not
-/// the caller's agent) answers 404 after its failure row.
-async fn audit_change(
-    req: &Request,
+/// This route's audit row about `agent_id`.
+async fn audit(
     cx: &RequestContext<'_>,
-    store: &Store,
-    caller: &Caller,
-    agent_id: &str,
-    changed: bool,
+    outcome: Outcome,
+    agent_id: Option<&str>,
 ) -> Result<(), ApiError> {
-    let outcome = if changed {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    audit(
-        &AuditTrail::new(store, cx, req),
-        cx,
-        caller,
-        outcome,
-        Some(agent_id),
-    )
-    .await?;
-    if changed {
-        Ok(())
-    } else {
-        Err(ErrorCode::NotFound.into())
-    }
+    cx.audit_route(outcome, &agent_meta(cx.caller()?, agent_id))
+        .await
 }
 
 /// `GET /api/agents`: the caller's own agents and those shared with them.
 pub async fn list(_req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let agents = cx.store()?.visible_agents(&caller.scope, 200).await?;
     let items: Vec<Value> = agents.iter().map(|a| agent_json(a, caller)).collect();
     Ok(response::json(200, &json!({ "agents": items })))
@@ -225,7 +183,7 @@ fn origin_agent_id(answer: &[u8]) -> Option<String> {
 /// `POST /api/agents` (`agent:create`): registers an agent owned by the
 /// caller; with an origin, once the origin has created it.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let bytes = body::bytes(&mut req).await?;
     only_gateway_fields(cx, &bytes, &["name", "id", "sharedWith"])?;
     let input: NewAgent = body::parse_json(&bytes)?;
@@ -238,11 +196,11 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         }
         None => None,
     };
-    let now = now_secs() as i64;
+    let now = cx.now.unix();
     let agent = AgentRecord {
         id: match &requested {
             Some(id) => id.clone(),
-            None => uuid_v7(worker::Date::now().as_millis(), random::bytes::<10>()?),
+            None => random::new_id(cx.now)?,
         },
         name: input.name()?,
         owner_entity_id: caller.entity_id.clone(),
@@ -260,8 +218,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         return create_at_origin(&req, cx, caller, store, agent, reserve, bytes).await;
     }
     let registered = store.insert_agent(&caller.scope, &agent).await?;
-    let trail = AuditTrail::new(store, cx, &req);
-    audit(&trail, cx, caller, outcome(registered), Some(&agent.id)).await?;
+    audit(cx, Outcome::from_success(registered), Some(&agent.id)).await?;
     if !registered {
         return Err(id_taken());
     }
@@ -270,14 +227,6 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 
 fn id_taken() -> ApiError {
     ApiError::new(ErrorCode::Conflict).with_message("An agent with this id is already registered")
-}
-
-fn outcome(success: bool) -> Outcome {
-    if success {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    }
 }
 
 /// A create with an origin: the origin creates the agent, then the registry
@@ -293,9 +242,8 @@ async fn create_at_origin(
     reserve: bool,
     body: Vec<u8>,
 ) -> Result<Response, ApiError> {
-    let trail = AuditTrail::new(store, cx, req);
     if reserve && !store.insert_agent(&caller.scope, &agent).await? {
-        audit(&trail, cx, caller, Outcome::Failure, Some(&agent.id)).await?;
+        audit(cx, Outcome::Failure, Some(&agent.id)).await?;
         return Err(id_taken());
     }
     let answer = origin::forward_and_read(req, cx, caller, Some(body), MAX_BODY_BYTES).await;
@@ -325,7 +273,7 @@ async fn create_at_origin(
         store.delete_agent(&caller.scope, &agent.id).await?;
     }
     let audited_id = created_id.as_ref().unwrap_or(&agent.id);
-    audit(&trail, cx, caller, outcome(registered), Some(audited_id)).await?;
+    audit(cx, Outcome::from_success(registered), Some(audited_id)).await?;
     let answer = answer?;
     if accepted && created_id.is_none() {
         return Err(ApiError::new(ErrorCode::OriginUnavailable).with_message(
@@ -340,10 +288,10 @@ async fn create_at_origin(
 
 /// `GET /api/agents/:agentId`: owner or shared-with.
 pub async fn get(_req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let agent = cx
         .store()?
-        .visible_agent(&caller.scope, path_agent(cx)?)
+        .visible_agent(&caller.scope, cx.param("agentId")?)
         .await?
         .ok_or(ErrorCode::NotFound)?;
     Ok(response::json(200, &agent_json(&agent, caller)))
@@ -359,7 +307,7 @@ struct AgentPatch {
 /// `PATCH /api/agents/:agentId` `{name?, sharedWith?}`: owner only. With an
 /// origin, other fields are the origin's and the patch may carry only those.
 pub async fn update(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let bytes = body::bytes(&mut req).await?;
     only_gateway_fields(cx, &bytes, &["name", "sharedWith"])?;
     let input: AgentPatch = body::parse_json(&bytes)?;
@@ -381,7 +329,7 @@ pub async fn update(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 
 /// `DELETE /api/agents/:agentId`: owner only.
 pub async fn delete(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let body = match cx.config.agent_origin {
         Some(_) => origin::request_body(&mut req).await?,
         None => None,
@@ -403,10 +351,11 @@ impl Change {
         store: &Store,
         caller: &Caller,
         agent_id: &str,
+        now: i64,
     ) -> Result<Option<Value>, ApiError> {
         Ok(match self {
             Change::Update(changes) => store
-                .update_agent(&caller.scope, agent_id, changes, now_secs() as i64)
+                .update_agent(&caller.scope, agent_id, changes, now)
                 .await?
                 .map(|a| agent_json(&a, caller)),
             Change::Delete => store
@@ -428,11 +377,12 @@ async fn change(
     body: Option<Vec<u8>>,
     change: Change,
 ) -> Result<Response, ApiError> {
-    let agent_id = path_agent(cx)?;
+    let agent_id = cx.param("agentId")?;
     let store = cx.store()?;
     if cx.config.agent_origin.is_none() {
-        let answer = change.apply(store, caller, agent_id).await?;
-        audit_change(&req, cx, store, caller, agent_id, answer.is_some()).await?;
+        let answer = change.apply(store, caller, agent_id, cx.now.unix()).await?;
+        cx.audit_change(answer.is_some(), &agent_meta(caller, Some(agent_id)))
+            .await?;
         return Ok(response::json(200, &answer.ok_or(ErrorCode::NotFound)?));
     }
     let owned = store
@@ -440,10 +390,9 @@ async fn change(
         .await?
         .is_some_and(|a| a.owner_entity_id == caller.entity_id);
     if !owned {
-        audit_change(&req, cx, store, caller, agent_id, false).await?;
-        return Err(ErrorCode::NotFound.into());
+        cx.audit_change(false, &agent_meta(caller, Some(agent_id)))
+            .await?;
     }
-    let trail = AuditTrail::new(store, cx, &req);
     let answer = origin::forward_with_body(&req, cx, caller, body).await;
     // A delete the origin answers "no such agent" (404/410) is done there
     // too: the registry follows, so no ghost entry keeps routing to it.
@@ -452,8 +401,12 @@ async fn change(
         (200..300).contains(&status)
             || (matches!(change, Change::Delete) && matches!(status, 404 | 410))
     });
-    let written = accepted && change.apply(store, caller, agent_id).await?.is_some();
-    audit(&trail, cx, caller, outcome(written), Some(agent_id)).await?;
+    let written = accepted
+        && change
+            .apply(store, caller, agent_id, cx.now.unix())
+            .await?
+            .is_some();
+    audit(cx, Outcome::from_success(written), Some(agent_id)).await?;
     answer
 }
 
@@ -461,8 +414,8 @@ async fn change(
 /// read, shared with them); then the request goes to the origin. A
 /// successful start or stop updates the registry's status.
 pub async fn runtime(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
-    let agent_id = path_agent(cx)?;
+    let caller = cx.caller()?;
+    let agent_id = cx.param("agentId")?;
     let store = cx.store()?;
     let agent = store
         .visible_agent(&caller.scope, agent_id)
@@ -476,18 +429,12 @@ pub async fn runtime(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
         return Err(ErrorCode::NotFound.into());
     }
     origin::require_origin(cx)?;
-    let trail = AuditTrail::new(store, cx, &req);
     let answer = origin::forward(req, cx, caller).await;
     let ok = answer
         .as_ref()
         .is_ok_and(|r| (200..300).contains(&r.status_code()));
     if cx.route.audit.is_some() {
-        let outcome = if ok {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        };
-        audit(&trail, cx, caller, outcome, Some(agent_id)).await?;
+        audit(cx, Outcome::from_success(ok), Some(agent_id)).await?;
     }
     let status = match cx.route.id {
         agentgate_shared::routes::RouteId::AgentStart => Some("running"),
@@ -500,7 +447,7 @@ pub async fn runtime(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
             ..AgentChanges::default()
         };
         store
-            .update_agent(&caller.scope, agent_id, &changes, now_secs() as i64)
+            .update_agent(&caller.scope, agent_id, &changes, cx.now.unix())
             .await?;
     }
     answer
@@ -508,18 +455,16 @@ pub async fn runtime(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
 
 /// `GET /api/server/logs`, `POST /api/server/stop` (`admin:*`): forwarded.
 pub async fn server_admin(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     origin::require_origin(cx)?;
     if cx.route.audit.is_none() {
         return origin::forward(req, cx, caller).await;
     }
-    let store = cx.store()?;
-    let trail = AuditTrail::new(store, cx, &req);
     let answer = origin::forward(req, cx, caller).await;
     let outcome = match &answer {
         Ok(r) if (200..300).contains(&r.status_code()) => Outcome::Success,
         _ => Outcome::Failure,
     };
-    audit(&trail, cx, caller, outcome, None).await?;
+    audit(cx, outcome, None).await?;
     answer
 }

@@ -16,11 +16,11 @@
 //! `POST /__dev/storage/conformance` runs the storage conformance suite
 //! (`storage::conformance`) against the configured back end.
 
-use crate::body;
+use crate::context::RequestContext;
 use crate::crypto::WorkerVerifier;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
-use crate::response;
+use crate::http::body;
+use crate::http::response;
 use agentgate_shared::jwt::{
     Algorithm, AsyncSignatureVerifier, Jwk, RustCryptoVerifier, SignatureError, VerificationKey,
 };

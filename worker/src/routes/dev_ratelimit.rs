@@ -6,10 +6,10 @@
 //!   instance, `concurrency` in flight, timed inside the runtime (the
 //!   benchmark's decisions per second).
 
-use crate::body;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
-use crate::response;
+use crate::http::body;
+use crate::http::response;
 use agentgate_durable_objects::limiter_client;
 use agentgate_durable_objects::limiter_protocol::CheckRequest;
 use agentgate_shared::ratelimit::{AdaptivePolicy, Limit};

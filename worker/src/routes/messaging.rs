@@ -4,35 +4,23 @@
 
 use super::page_params;
 use crate::auth::{Caller, CredentialKind};
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::{header, RequestContext};
+use crate::http::header;
+use crate::http::{body, response};
 use crate::storage::records::{ChannelRecord, WsTicketGrant};
 use crate::storage::{ChannelRepo, Store, WsTicketRepo};
-use crate::{body, origin, random, response, rooms};
+use crate::{origin, random, rooms};
 use agentgate_durable_objects::room_protocol::{
     CloseSockets, PostMessage, RoomJoin, CHANNEL_ROOM_BINDING, CLOSE_CHANNEL_UNAUTHORIZED,
     JOIN_HEADER, PATH_CONNECT, ROUTING_HEADER,
 };
-use agentgate_shared::ids::{prefixed_token, sha256_hex, uuid_v7};
+use agentgate_shared::ids::{prefixed_token, sha256_hex};
 use agentgate_shared::realtime::MAX_TEXT_BYTES;
 use agentgate_shared::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Headers, Request, RequestInit, Response};
-
-fn caller<'a>(cx: &'a RequestContext<'_>) -> Result<&'a Caller, ApiError> {
-    cx.caller
-        .as_ref()
-        .ok_or_else(|| ErrorCode::AuthRequired.into())
-}
-
-fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
-}
-
-fn new_id() -> Result<String, ApiError> {
-    Ok(uuid_v7(now_ms(), random::bytes::<10>()?))
-}
 
 fn channel_json(c: &ChannelRecord) -> serde_json::Value {
     json!({
@@ -64,12 +52,6 @@ async fn participant_channel(
         .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
-fn path_channel<'a>(cx: &'a RequestContext<'_>) -> Result<&'a str, ApiError> {
-    cx.params
-        .get("channelId")
-        .ok_or_else(|| ErrorCode::NotFound.into())
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateChannel {
@@ -86,7 +68,7 @@ fn public() -> String {
 
 /// `POST /api/messaging/channels`: the creator becomes a participant.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     if caller.ticket_channel.is_some() {
         return Err(ApiError::new(ErrorCode::InsufficientPermissions)
             .with_message("A credential bound to one channel can't create channels"));
@@ -111,9 +93,9 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     {
         return Err(ApiError::bad_request("Invalid field `participants`"));
     }
-    let now = (now_ms() / 1000) as i64;
+    let now = cx.now.unix();
     let channel = ChannelRecord {
-        id: new_id()?,
+        id: random::new_id(cx.now)?,
         name: name.to_owned(),
         channel_type: input.channel_type,
         creator_entity_id: caller.entity_id.clone(),
@@ -133,7 +115,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 
 /// `GET /api/messaging/channels?before=&limit=`: only the caller's channels.
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let (before, limit) = page_params(&req, 50)?;
     let store = cx.store()?;
     let channels = match &caller.ticket_channel {
@@ -187,15 +169,15 @@ pub async fn add_participant(
     mut req: Request,
     cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let issuer = origin::issuer(&req)?;
     let input: AddParticipant = body::json(&mut req).await?;
     if input.entity_id.is_empty() || input.entity_id.len() > 128 {
         return Err(ApiError::bad_request("Invalid field `entityId`"));
     }
     let store = cx.store()?;
-    let channel = managed_channel(store, caller, path_channel(cx)?).await?;
-    let now = (now_ms() / 1000) as i64;
+    let channel = managed_channel(store, caller, cx.param("channelId")?).await?;
+    let now = cx.now.unix();
     store
         .add_participant(caller.scope.tenant(), &channel.id, &input.entity_id, now)
         .await?;
@@ -212,7 +194,7 @@ pub async fn remove_participant(
     req: Request,
     cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let entity_id = cx
         .params
         .get("entityId")
@@ -220,9 +202,9 @@ pub async fn remove_participant(
         .to_owned();
     let store = cx.store()?;
     let channel = if entity_id == caller.entity_id {
-        participant_channel(store, caller, path_channel(cx)?).await?
+        participant_channel(store, caller, cx.param("channelId")?).await?
     } else {
-        managed_channel(store, caller, path_channel(cx)?).await?
+        managed_channel(store, caller, cx.param("channelId")?).await?
     };
     if !store
         .remove_participant(caller.scope.tenant(), &channel.id, &entity_id)
@@ -251,15 +233,15 @@ pub async fn remove_participant(
 /// `GET /api/messaging/dm-channel?agentId=`: the caller's DM channel with
 /// that agent, created on first use; idempotent under concurrency.
 pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
-    let agent_id = crate::auth::query_param(&req, "agentId")
+    let caller = cx.caller()?;
+    let agent_id = crate::http::query_param(&req, "agentId")
         .filter(|a| !a.is_empty() && a.len() <= 128)
         .ok_or_else(|| ApiError::bad_request("Query `agentId` is required"))?;
     let mut pair = [caller.entity_id.as_str(), agent_id.as_str()];
     pair.sort_unstable();
-    let now = (now_ms() / 1000) as i64;
+    let now = cx.now.unix();
     let wanted = ChannelRecord {
-        id: new_id()?,
+        id: random::new_id(cx.now)?,
         name: format!("dm:{agent_id}"),
         channel_type: "dm".into(),
         creator_entity_id: caller.entity_id.clone(),
@@ -276,10 +258,10 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
 
 /// `GET /api/messaging/channels/:channelId/messages?before=&limit=`.
 pub async fn messages(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let (before, limit) = page_params(&req, 50)?;
     let store = cx.store()?;
-    let channel = participant_channel(store, caller, path_channel(cx)?).await?;
+    let channel = participant_channel(store, caller, cx.param("channelId")?).await?;
     let messages = rooms::history(cx.env, &channel.id, before, limit).await?;
     let next = if messages.len() as u32 == limit {
         messages.first().map(|m| m.created_at)
@@ -306,7 +288,7 @@ async fn post_message(
     channel_id: &str,
     input: NewMessage,
 ) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     if input.text.trim().is_empty() {
         return Err(ApiError::bad_request("Invalid field `text`: empty"));
     }
@@ -338,7 +320,7 @@ async fn post_message(
 pub async fn post(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let issuer = origin::issuer(&req)?;
     let input: NewMessage = body::json(&mut req).await?;
-    post_message(cx, &issuer, path_channel(cx)?, input).await
+    post_message(cx, &issuer, cx.param("channelId")?, input).await
 }
 
 /// `POST /api/messaging/submit` `{channelId, text}`.
@@ -360,12 +342,12 @@ struct TicketRequest {
 
 /// `POST /api/messaging/ws-ticket` `{channelId}` → a single-use, 30 s ticket.
 pub async fn ws_ticket(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let input: TicketRequest = body::json(&mut req).await?;
     let store = cx.store()?;
     let channel = participant_channel(store, caller, &input.channel_id).await?;
     let ticket = prefixed_token(crate::auth::TICKET_PREFIX, random::bytes::<32>()?);
-    let expires_at = (now_ms() / 1000) as i64 + crate::auth::TICKET_TTL_SECS;
+    let expires_at = cx.now.unix() + crate::auth::TICKET_TTL_SECS;
     store
         .insert_ticket(
             &caller.scope,
@@ -392,8 +374,8 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
     if !header(&req, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(ErrorCode::UpgradeRequired.into());
     }
-    let caller = caller(cx)?;
-    let channel_id = path_channel(cx)?;
+    let caller = cx.caller()?;
+    let channel_id = cx.param("channelId")?;
     // A cookie rides along on any cross-site upgrade: require an allowed Origin
     // (no cross-site WebSocket hijacking).
     if caller.credential == CredentialKind::Session

@@ -10,8 +10,8 @@ mod dev_ratelimit;
 mod messaging;
 mod server;
 
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
 use agentgate_shared::routes::RouteId;
 use worker::{Request, Response};
 
@@ -33,8 +33,8 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::AuthSessionsRevokeAll => auth::sessions_revoke_all(req, cx).await,
         RouteId::MachineTokenCreate => auth::machine_token_create(req, cx).await,
         RouteId::MachineTokenList => auth::machine_token_list(cx).await,
-        RouteId::MachineTokenRotate => auth::machine_token_rotate(req, cx).await,
-        RouteId::MachineTokenRevoke => auth::machine_token_revoke(req, cx).await,
+        RouteId::MachineTokenRotate => auth::machine_token_rotate(cx).await,
+        RouteId::MachineTokenRevoke => auth::machine_token_revoke(cx).await,
         RouteId::AuditList => auth::audit_list(req, cx).await,
         RouteId::BootstrapExchange => bootstrap::exchange(req, cx).await,
         RouteId::ChannelSocket => messaging::connect(req, cx).await,
@@ -71,14 +71,14 @@ pub(crate) fn page_params(
     req: &Request,
     default_limit: u32,
 ) -> Result<(Option<u64>, u32), ApiError> {
-    let before = match crate::auth::query_param(req, "before") {
+    let before = match crate::http::query_param(req, "before") {
         None => None,
         Some(v) => Some(
             v.parse::<u64>()
                 .map_err(|_| ApiError::bad_request("Invalid query `before`: a number"))?,
         ),
     };
-    let limit = match crate::auth::query_param(req, "limit") {
+    let limit = match crate::http::query_param(req, "limit") {
         None => default_limit,
         Some(v) => v
             .parse::<u32>()

@@ -1,8 +1,8 @@
 //! `/api/server/*` and the gateway's public key set.
 
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
-use crate::response;
+use crate::http::response;
 use serde_json::json;
 use worker::Response;
 

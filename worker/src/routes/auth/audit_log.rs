@@ -1,16 +1,16 @@
 //! `GET /api/auth/audit?before=&limit=` (SPEC §10): the tenant's audit log,
 //! newest first, for the owner. `before` is a row's `ts` (unix ms).
 
-use super::owner;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::response;
+use crate::routes::page_params;
 use crate::storage::AuditRepo;
-use crate::{response, routes::page_params};
 use serde_json::json;
 use worker::{Request, Response};
 
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = owner(cx)?;
+    let caller = cx.owner()?;
     let (before, limit) = page_params(&req, 50)?;
     let rows = cx
         .store()?

@@ -6,15 +6,13 @@
 //! the owner's agents (`agentId`): such a token is the agent's credential at
 //! the gateway, e.g. for posting the agent's replies to a channel.
 
-use super::owner;
-use crate::audit::{route_action, AuditTrail};
 use crate::auth::machine_token_scopes;
-use crate::auth::now_secs;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::{body, response};
+use crate::random;
 use crate::storage::records::MachineTokenRecord;
-use crate::storage::{AgentRepo, MachineTokenRepo, Store};
-use crate::{body, random, response};
+use crate::storage::{AgentRepo, MachineTokenRepo};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::ids::uuid_v7;
 use agentgate_shared::routes::Permission;
@@ -76,7 +74,7 @@ fn token_json(t: &MachineTokenRecord) -> Result<serde_json::Value, ApiError> {
 
 /// `POST /api/auth/machine-tokens`.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = owner(cx)?;
+    let caller = cx.owner()?;
     let input: CreateBody = body::json(&mut req).await?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -123,9 +121,9 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         revoked_at: None,
     };
     store.insert_machine_token(&caller.scope, &record).await?;
-    AuditTrail::new(store, cx, &req)
+    cx.audit()?
         .record(
-            route_action(cx)?,
+            cx.audit_action()?,
             Outcome::Success,
             caller.identity_id.as_deref(),
             &[("tokenId", json!(record.id)), ("scopes", json!(names))],
@@ -138,7 +136,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 
 /// `GET /api/auth/machine-tokens`: the owner's tokens, without secrets.
 pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = owner(cx)?;
+    let caller = cx.owner()?;
     let tokens = cx.store()?.machine_tokens(&caller.scope).await?;
     let items = tokens
         .iter()
@@ -147,52 +145,17 @@ pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     Ok(response::json(200, &json!({ "machineTokens": items })))
 }
 
-fn path_token<'a>(cx: &'a RequestContext<'_>) -> Result<&'a str, ApiError> {
-    cx.params
-        .get("tokenId")
-        .ok_or_else(|| ErrorCode::NotFound.into())
-}
-
-/// Audits a rotation or revocation of token `id`; one that was not the
-/// owner's active token answers 404 (after its failure row).
-async fn audit_change(
-    req: &Request,
-    cx: &RequestContext<'_>,
-    store: &Store,
-    id: &str,
-    changed: bool,
-) -> Result<(), ApiError> {
-    let outcome = if changed {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    AuditTrail::new(store, cx, req)
-        .record(
-            route_action(cx)?,
-            outcome,
-            owner(cx)?.identity_id.as_deref(),
-            &[("tokenId", json!(id))],
-        )
-        .await?;
-    if changed {
-        Ok(())
-    } else {
-        Err(ErrorCode::NotFound.into())
-    }
-}
-
 /// `POST /api/auth/machine-tokens/:tokenId/rotate`: the old secret stops
 /// working at once.
-pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = owner(cx)?;
-    let id = path_token(cx)?;
+pub async fn rotate(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = cx.owner()?;
+    let id = cx.param("tokenId")?;
     let token = machine_token_from_random(random::bytes::<32>()?);
     let store = cx.store()?;
     let rotated = store
-        .rotate_machine_token(&caller.scope, id, &token.storage_hash(), now_secs() as i64)
+        .rotate_machine_token(&caller.scope, id, &token.storage_hash(), cx.now.unix())
         .await?;
-    audit_change(&req, cx, store, id, rotated).await?;
+    cx.audit_change(rotated, &[("tokenId", json!(id))]).await?;
     Ok(response::json(
         200,
         &json!({ "id": id, "token": token.expose() }),
@@ -200,13 +163,13 @@ pub async fn rotate(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
 }
 
 /// `DELETE /api/auth/machine-tokens/:tokenId`.
-pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = owner(cx)?;
-    let id = path_token(cx)?;
+pub async fn revoke(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
+    let caller = cx.owner()?;
+    let id = cx.param("tokenId")?;
     let store = cx.store()?;
     let revoked = store
-        .revoke_machine_token(&caller.scope, id, now_secs() as i64)
+        .revoke_machine_token(&caller.scope, id, cx.now.unix())
         .await?;
-    audit_change(&req, cx, store, id, revoked).await?;
+    cx.audit_change(revoked, &[("tokenId", json!(id))]).await?;
     Ok(response::json(200, &json!({ "revoked": id })))
 }

@@ -22,33 +22,14 @@ pub use sessions::{
 pub use setup::setup;
 
 use crate::auth::session_issue::{self, NewSession};
-use crate::auth::{now_secs, Caller};
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::response;
 use crate::storage::records::IdentityRecord;
 use crate::storage::{IdentityRepo, SessionRepo};
-use crate::{client, response};
 use agentgate_shared::session::SessionKind;
-use agentgate_shared::ErrorCode;
 use serde_json::json;
 use worker::{Request, Response};
-
-/// The authenticated caller (the pipeline guarantees one on non-public routes).
-pub(crate) fn caller<'a>(cx: &'a RequestContext<'_>) -> Result<&'a Caller, ApiError> {
-    cx.caller
-        .as_ref()
-        .ok_or_else(|| ErrorCode::AuthRequired.into())
-}
-
-/// Owner-only routes (machine tokens, the audit log): `admin:*` is not enough.
-pub(crate) fn owner<'a>(cx: &'a RequestContext<'_>) -> Result<&'a Caller, ApiError> {
-    let caller = caller(cx)?;
-    if !caller.is_owner() {
-        return Err(ApiError::new(ErrorCode::InsufficientPermissions)
-            .with_message("Only the owner may do this"));
-    }
-    Ok(caller)
-}
 
 fn identity_json(identity: &IdentityRecord) -> serde_json::Value {
     json!({
@@ -59,65 +40,68 @@ fn identity_json(identity: &IdentityRecord) -> serde_json::Value {
     })
 }
 
-/// Normalises an email for storage and lookup (SPEC §2: unique per server,
-/// case-folded).
-pub(crate) fn fold_email(email: &str) -> Result<String, ApiError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(ApiError::bad_request("Invalid field `email`"))
-    }
-}
-
 /// Starts a browser session for `identity` and answers `status` with the
 /// identity, the CSRF token and the cookies (login, setup, registration).
 pub(crate) async fn session_response(
-    store: &(impl SessionRepo + IdentityRepo),
+    store: &impl SessionRepo,
     req: &Request,
     cx: &RequestContext<'_>,
     identity: &IdentityRecord,
     remember_device: bool,
     status: u16,
 ) -> Result<Response, ApiError> {
-    let now = now_secs();
-    let scope = crate::auth::verified_identity_scope(cx.config, &identity.id);
-    let ip = client::ip(req, cx.config);
-    let user_agent = client::user_agent(req);
+    let body = json!({ "identity": identity_json(identity) });
+    let kind = SessionKind::Browser;
+    start_session(
+        store,
+        req,
+        cx,
+        &identity.id,
+        (kind, remember_device),
+        status,
+        body,
+    )
+    .await
+}
+
+/// Starts a session of `kind` for the identity whose credentials the caller
+/// just proved: answers `status` with `body` plus the CSRF token and the
+/// expiry, and sets the cookies.
+pub(crate) async fn start_session(
+    store: &impl SessionRepo,
+    req: &Request,
+    cx: &RequestContext<'_>,
+    identity_id: &str,
+    (kind, remember_device): (SessionKind, bool),
+    status: u16,
+    mut body: serde_json::Value,
+) -> Result<Response, ApiError> {
+    let now = cx.now.secs();
+    let scope = crate::auth::verified_identity_scope(cx.config, identity_id);
     let session = session_issue::issue(
         store,
         NewSession {
             scope: &scope,
-            identity_id: &identity.id,
-            kind: SessionKind::Browser,
+            identity_id,
+            kind,
             remember_device,
             now,
-            ip: ip.as_deref(),
-            user_agent: user_agent.as_deref(),
+            ip: cx.client.ip.as_deref(),
+            user_agent: cx.client.user_agent.as_deref(),
         },
     )
     .await?;
-    let mut resp = response::json(
-        status,
-        &json!({
-            "identity": identity_json(identity),
-            "csrfToken": session.csrf_token(),
-            "expiresAt": session.times.expires_at,
-            "absoluteExpiresAt": session.times.absolute_expires_at,
-        }),
-    );
+    body["csrfToken"] = json!(session.csrf_token());
+    body["expiresAt"] = json!(session.times.expires_at);
+    body["absoluteExpiresAt"] = json!(session.times.absolute_expires_at);
+    let mut resp = response::json(status, &body);
     session_issue::set_cookies(&mut resp, &session, req, cx.config, now)?;
     Ok(resp)
 }
 
 /// `GET /api/auth/me`: who the gateway thinks the caller is.
 pub async fn me(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let permissions: Vec<&str> = caller.permissions.iter().map(|p| p.as_str()).collect();
     let identity = match &caller.identity_id {
         Some(_) => cx.store()?.identity(&caller.scope).await?,

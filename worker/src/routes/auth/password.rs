@@ -3,14 +3,12 @@
 //! session of the identity (their sockets close with 4001); the current
 //! session stays.
 
-use super::caller;
 use super::password_login::password_error;
-use crate::audit::{route_action, AuditTrail};
-use crate::auth::now_secs;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::{body, response};
 use crate::storage::{IdentityRepo, SessionRepo};
-use crate::{body, random, response, revocation};
+use crate::{random, revocation};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::password::{self, PolicyInputs};
 use agentgate_shared::ErrorCode;
@@ -26,11 +24,11 @@ struct ChangeBody {
 }
 
 pub async fn change(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let input: ChangeBody = body::json(&mut req).await?;
     let store = cx.store()?;
-    let trail = AuditTrail::new(store, cx, &req);
-    let action = route_action(cx)?;
+    let trail = cx.audit()?;
+    let action = cx.audit_action()?;
     let actor = caller.identity_id.as_deref();
     let identity = store
         .identity(&caller.scope)
@@ -71,11 +69,7 @@ pub async fn change(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     };
     store.set_password_hash(&caller.scope, phc.as_str()).await?;
     let revoked = store
-        .revoke_sessions_except(
-            &caller.scope,
-            caller.session_hash.as_deref(),
-            now_secs() as i64,
-        )
+        .revoke_sessions_except(&caller.scope, caller.session_hash.as_deref(), cx.now.unix())
         .await?;
     trail
         .record(

@@ -4,16 +4,18 @@
 //! costs no argon2 time. An unknown email is verified against a dummy hash, so
 //! it costs the same as a wrong password and answers the same 401.
 
-use super::{caller, fold_email, session_response};
-use crate::audit::{route_action, AuditTrail};
-use crate::auth::{now_secs, session_issue, tenant};
+use super::session_response;
+use crate::audit::AuditTrail;
+use crate::auth::{session_issue, tenant};
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::{body, response};
 use crate::storage::records::IdentityRecord;
 use crate::storage::AuditRepo;
 use crate::storage::{IdentityRepo, SessionRepo};
-use crate::{body, client, random, ratelimit, response, revocation};
+use crate::{random, ratelimit, revocation};
 use agentgate_shared::audit::{AuditAction, Outcome};
+use agentgate_shared::identity::fold_email;
 use agentgate_shared::ids::uuid_v7;
 use agentgate_shared::password::{self, PolicyInputs, MAX_BYTES};
 use agentgate_shared::ratelimit::Tier;
@@ -36,11 +38,11 @@ struct LoginBody {
 pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let input: LoginBody = body::json(&mut req).await?;
     let store = cx.store()?;
-    let trail = AuditTrail::new(store, cx, &req);
-    let action = route_action(cx)?;
+    let trail = cx.audit()?;
+    let action = cx.audit_action()?;
     // Refuse absurd input before any lookup or hashing; the answer is the
     // same 401 as for any other wrong password.
-    let email = fold_email(&input.email).ok();
+    let email = fold_email(&input.email);
     let identity = match &email {
         Some(email) if input.password.len() <= MAX_BYTES => {
             store.identity_by_email(&tenant(cx.config), email).await?
@@ -69,7 +71,7 @@ pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
                     &[("reason", json!("invalid_credentials"))],
                 )
                 .await?;
-            alert_on_repeated_failures(cx, &req, &trail, email.as_deref(), actor).await?;
+            alert_on_repeated_failures(cx, &trail, email.as_deref(), actor).await?;
             return Err(ErrorCode::InvalidCredentials.into());
         }
     };
@@ -86,13 +88,12 @@ pub async fn login(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
 /// request (503), like every other limiter failure.
 async fn alert_on_repeated_failures<S: AuditRepo>(
     cx: &RequestContext<'_>,
-    req: &Request,
     trail: &AuditTrail<'_, S>,
     account: Option<&str>,
     actor: Option<&str>,
 ) -> Result<(), ApiError> {
-    let ip = client::ip(req, cx.config).unwrap_or_else(|| "unknown".to_owned());
-    if ratelimit::record_failed_login(cx.env, cx.config, account, &ip).await? {
+    let ip = cx.client.ip.as_deref().unwrap_or("unknown");
+    if ratelimit::record_failed_login(cx.env, cx.config, account, ip).await? {
         trail
             .record(
                 AuditAction::SECURITY_ALERT_AUTH_FAILURES,
@@ -147,7 +148,8 @@ pub(super) fn new_identity(
     cloud_user_id: Option<String>,
     cx: &RequestContext<'_>,
 ) -> Result<IdentityRecord, ApiError> {
-    let email = fold_email(&input.email)?;
+    let email =
+        fold_email(&input.email).ok_or_else(|| ApiError::bad_request("Invalid field `email`"))?;
     let display_name = input.display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 100 {
         return Err(ApiError::bad_request(
@@ -205,8 +207,8 @@ pub async fn register(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
         ));
     }
     let store = cx.store()?;
-    let trail = AuditTrail::new(store, cx, &req);
-    let action = route_action(cx)?;
+    let trail = cx.audit()?;
+    let action = cx.audit_action()?;
     let identity = match new_identity(&input, IdentityKind::User, None, cx) {
         Ok(identity) => identity,
         Err(e) => {
@@ -233,18 +235,18 @@ pub async fn register(mut req: Request, cx: &RequestContext<'_>) -> Result<Respo
 /// `POST /api/auth/logout`: revokes the current session (its sockets close
 /// with 4001) and clears the cookies.
 pub async fn logout(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let hash = caller
         .session_hash
         .as_deref()
         .ok_or_else(|| ApiError::internal("session caller without a session"))?;
     let store = cx.store()?;
     store
-        .revoke_session(&caller.scope, hash, now_secs() as i64)
+        .revoke_session(&caller.scope, hash, cx.now.unix())
         .await?;
-    AuditTrail::new(store, cx, &req)
+    cx.audit()?
         .record(
-            route_action(cx)?,
+            cx.audit_action()?,
             Outcome::Success,
             caller.identity_id.as_deref(),
             &[],

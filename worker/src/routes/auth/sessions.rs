@@ -3,13 +3,13 @@
 //! hash, never by the cookie or the hash itself. Revocation is immediate for
 //! HTTP and closes the session's sockets with 4001.
 
-use super::caller;
-use crate::audit::{route_action, AuditTrail};
-use crate::auth::{now_secs, query_param, session_issue};
+use crate::auth::session_issue;
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::query_param;
+use crate::http::response;
+use crate::revocation;
 use crate::storage::SessionRepo;
-use crate::{response, revocation};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::session::public_session_id;
 use agentgate_shared::ErrorCode;
@@ -18,9 +18,9 @@ use worker::{Request, Response};
 
 /// `GET /api/auth/sessions`.
 pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let current = caller.session_hash.as_deref();
-    let now = now_secs() as i64;
+    let now = cx.now.unix();
     let sessions = cx.store()?.sessions(&caller.scope).await?;
     let items: Vec<_> = sessions
         .iter()
@@ -44,11 +44,11 @@ pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 /// `POST /api/auth/sessions/:sessionId/revoke`: one of the caller's own
 /// sessions; anyone else's is 404.
 pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
-    let wanted = cx.params.get("sessionId").ok_or(ErrorCode::NotFound)?;
+    let caller = cx.caller()?;
+    let wanted = cx.param("sessionId")?;
     let store = cx.store()?;
-    let trail = AuditTrail::new(store, cx, &req);
-    let action = route_action(cx)?;
+    let trail = cx.audit()?;
+    let action = cx.audit_action()?;
     let actor = caller.identity_id.as_deref();
     let target = store
         .sessions(&caller.scope)
@@ -58,7 +58,7 @@ pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
     let revoked = match &target {
         Some(s) => {
             store
-                .revoke_session(&caller.scope, &s.id_hash, now_secs() as i64)
+                .revoke_session(&caller.scope, &s.id_hash, cx.now.unix())
                 .await?
         }
         None => false,
@@ -94,7 +94,7 @@ pub async fn revoke(req: Request, cx: &RequestContext<'_>) -> Result<Response, A
 /// `DELETE /api/auth/sessions/all`: every session but the current one, or
 /// all of them with `?includeCurrent=true`.
 pub async fn revoke_all(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = caller(cx)?;
+    let caller = cx.caller()?;
     let include_current = match query_param(&req, "includeCurrent").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -111,11 +111,11 @@ pub async fn revoke_all(req: Request, cx: &RequestContext<'_>) -> Result<Respons
     };
     let store = cx.store()?;
     let revoked = store
-        .revoke_sessions_except(&caller.scope, keep, now_secs() as i64)
+        .revoke_sessions_except(&caller.scope, keep, cx.now.unix())
         .await?;
-    AuditTrail::new(store, cx, &req)
+    cx.audit()?
         .record(
-            route_action(cx)?,
+            cx.audit_action()?,
             Outcome::Success,
             caller.identity_id.as_deref(),
             &[

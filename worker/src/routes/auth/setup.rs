@@ -6,13 +6,13 @@
 
 use super::password_login::{new_identity, NewIdentityBody};
 use super::session_response;
-use crate::audit::{route_action, AuditTrail};
 use crate::auth::bootstrap as auth_bootstrap;
-use crate::auth::{now_secs, tenant, CredentialKind};
+use crate::auth::{tenant, CredentialKind};
+use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::pipeline::RequestContext;
+use crate::http::body;
+use crate::revocation;
 use crate::storage::{IdentityRepo, SessionRepo};
-use crate::{body, revocation};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::session::IdentityKind;
 use agentgate_shared::ErrorCode;
@@ -25,8 +25,8 @@ fn already_done() -> ApiError {
 
 pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let store = cx.store()?;
-    let trail = AuditTrail::new(store, cx, &req);
-    let action = route_action(cx)?;
+    let trail = cx.audit()?;
+    let action = cx.audit_action()?;
     if store.owner_exists(&tenant(cx.config)).await? {
         return Err(trail
             .refused(action, None, "already_complete", already_done())
@@ -44,7 +44,7 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
     let cloud_link = match (bootstrap, &input.bootstrap_token) {
         (Some(b), _) => Some(b.entity_id.clone()),
         (None, Some(token)) if cx.config.cloud.is_some() => {
-            match auth_bootstrap::verify(token, cx.store()?, cx.config).await {
+            match auth_bootstrap::verify(token, cx.store()?, cx.config, cx.now.secs()).await {
                 Ok(verified) => Some(verified.entity_id()),
                 Err(e) => {
                     let reason = auth_bootstrap::refusal_reason(&e).to_owned();
@@ -86,9 +86,7 @@ pub async fn setup(mut req: Request, cx: &RequestContext<'_>) -> Result<Response
     // The bootstrap session is single use: setup ends it.
     if let Some(b) = bootstrap {
         if let Some(hash) = &b.session_hash {
-            store
-                .revoke_session(&b.scope, hash, now_secs() as i64)
-                .await?;
+            store.revoke_session(&b.scope, hash, cx.now.unix()).await?;
             revocation::close_sockets(cx.env, store, &b.scope, std::slice::from_ref(hash)).await;
         }
     }

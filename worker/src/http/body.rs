@@ -1,47 +1,56 @@
 //! Request bodies: the 1 MiB limit and JSON parsing that names what is wrong.
+//! Failures are a [`BodyError`]; `crate::error` turns it into the API's 400
+//! or 413.
 
-use crate::error::ApiError;
 use agentgate_shared::http_policy::MAX_BODY_BYTES;
-use agentgate_shared::ErrorCode;
 use serde::de::DeserializeOwned;
 use worker::Request;
 
+/// Why a body was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over [`MAX_BODY_BYTES`], declared or read (413).
+    TooLarge,
+    /// A `Content-Length` that is not a number (400).
+    BadContentLength,
+    /// The runtime could not read the body (400).
+    Unreadable(String),
+    /// Not JSON, or not the expected shape; the message names the field (400).
+    Invalid(String),
+}
+
 /// Refuses a request whose declared length is over the limit, before reading.
-pub fn check_declared_length(req: &Request) -> Result<(), ApiError> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .map(|v| v.trim().parse::<u64>());
+pub fn check_declared_length(req: &Request) -> Result<(), BodyError> {
+    let declared = super::header(req, "content-length").map(|v| v.trim().parse::<u64>());
     match declared {
-        Some(Ok(len)) if len > MAX_BODY_BYTES as u64 => Err(ErrorCode::PayloadTooLarge.into()),
-        Some(Err(_)) => Err(ApiError::bad_request("Content-Length is not a number")),
+        Some(Ok(len)) if len > MAX_BODY_BYTES as u64 => Err(BodyError::TooLarge),
+        Some(Err(_)) => Err(BodyError::BadContentLength),
         _ => Ok(()),
     }
 }
 
 /// Reads the body as JSON into `T`. Over 1 MiB → 413; not JSON or the wrong
 /// shape → 400 naming the field (e.g. `password: missing field`).
-pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, BodyError> {
     parse_json(&bytes(req).await?)
 }
 
 /// Reads the body as bytes. Over 1 MiB → 413.
-pub async fn bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let bytes = req.bytes().await.map_err(|e| {
-        ApiError::bad_request("The request body could not be read").with_detail(e.to_string())
-    })?;
+pub async fn bytes(req: &mut Request) -> Result<Vec<u8>, BodyError> {
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| BodyError::Unreadable(e.to_string()))?;
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ErrorCode::PayloadTooLarge.into());
+        return Err(BodyError::TooLarge);
     }
     Ok(bytes)
 }
 
 /// Parses JSON into `T`, naming the offending field in the 400 message.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     if bytes.is_empty() {
-        return Err(ApiError::bad_request("A JSON body is required"));
+        return Err(BodyError::Invalid("A JSON body is required".into()));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -64,7 +73,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 strip_position(&inner.to_string())
             )
         };
-        ApiError::bad_request(message)
+        BodyError::Invalid(message)
     })
 }
 
