@@ -25,6 +25,7 @@ pub mod password;
 pub mod ratelimit;
 pub mod realtime;
 pub mod routes;
+pub mod rules;
 pub mod secret;
 pub mod session;
 

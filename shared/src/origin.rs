@@ -77,9 +77,64 @@ pub fn audience(origin: &Url) -> String {
     origin.origin().ascii_serialization()
 }
 
+/// The id an origin's answer to an agent create gives the agent, if it names
+/// one that is a valid id: ElizaOS answers `{success, data: {id}}` (1.7) or
+/// `{data: {agent: {id}}}`; a bare `{id}` or `{agent: {id}}` is accepted too,
+/// in that order.
+pub fn created_agent_id(answer: &[u8]) -> Option<String> {
+    let answer: serde_json::Value = serde_json::from_slice(answer).ok()?;
+    ["/id", "/data/id", "/agent/id", "/data/agent/id"]
+        .into_iter()
+        .find_map(|pointer| crate::rules::parse_id("id", answer.pointer(pointer)?.as_str()?).ok())
+}
+
+/// The id an agent created through the origin is registered under: the one
+/// the origin's answer names, else the one the request asked for (the origin
+/// saw it). `None` means the origin accepted an agent the registry cannot
+/// name: nothing may be registered.
+pub fn registered_agent_id(
+    origin_named: Option<String>,
+    requested: Option<&str>,
+) -> Option<String> {
+    origin_named.or_else(|| requested.map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn created_agent_ids_come_from_the_answer_in_order() {
+        let a = "0190b6a0-0000-7000-8000-00000000000a";
+        let b = "0190b6a0-0000-7000-8000-00000000000b";
+        let cases = [
+            (format!(r#"{{"id":"{a}","data":{{"id":"{b}"}}}}"#), Some(a)),
+            (
+                format!(r#"{{"success":true,"data":{{"id":"{a}"}}}}"#),
+                Some(a),
+            ),
+            (format!(r#"{{"data":{{"agent":{{"id":"{a}"}}}}}}"#), Some(a)),
+            (
+                format!(r#"{{"id":"not an id","data":{{"id":"{b}"}}}}"#),
+                Some(b),
+            ),
+            (r#"{"success":true}"#.to_string(), None),
+            ("not json".to_string(), None),
+        ];
+        for (answer, want) in cases {
+            assert_eq!(
+                created_agent_id(answer.as_bytes()).as_deref(),
+                want,
+                "{answer}"
+            );
+        }
+        assert_eq!(registered_agent_id(None, Some(a)).as_deref(), Some(a));
+        assert_eq!(
+            registered_agent_id(Some(b.into()), Some(a)).as_deref(),
+            Some(b)
+        );
+        assert_eq!(registered_agent_id(None, None), None);
+    }
 
     #[test]
     fn client_identity_and_credentials_never_reach_the_origin() {

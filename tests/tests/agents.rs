@@ -48,10 +48,15 @@ async fn entity(gw: &Gateway, who: &str) -> String {
     json(resp).await["entityId"].as_str().unwrap().to_owned()
 }
 
+/// A fixed, readable agent id: the UUID ElizaOS derives from `label`.
+fn uid(label: &str) -> String {
+    agentgate_shared::entity_id::eliza_uuid(label)
+}
+
 /// Registers an agent as `who` and checks the registry holds it. The id is
 /// chosen here, so that an origin's echo (which names no id) keeps it.
 async fn create_agent(gw: &Gateway, who: &str, name: &str, shared_with: &[&str]) -> String {
-    let id = format!("agent-{who}-{name}");
+    let id = uid(&format!("agent-{who}-{name}"));
     let resp = as_user(gw, who, Method::POST, "/api/agents")
         .json(&json!({"name": name, "id": id, "sharedWith": shared_with}))
         .send()
@@ -112,7 +117,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     origin.script(
         "POST /api/agents",
         201,
-        json!({"success": true, "data": {"id": "agent-eliza"}}),
+        json!({"success": true, "data": {"id": uid("agent-eliza")}}),
     );
     let resp = owner
         .request(Method::POST, &gw.url("/api/agents"))
@@ -427,6 +432,8 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
     for body in [
         json!({"name": ""}),
         json!({"name": "x", "id": "../etc"}),
+        // One id rule on both back ends: an agent id is a UUID.
+        json!({"name": "x", "id": "agent-alice-x"}),
         json!({"name": "x", "sharedWith": ["a b"]}),
         json!({"id": "no-name", "characterJson": {"bio": ["nameless"]}}),
     ] {
@@ -519,27 +526,30 @@ async fn creating_with_an_origin_forwards_the_body_and_registers_the_id_the_orig
     // Where the origin names the id, first match wins; an answer naming none
     // keeps the requested id. Without `name`, the character's is taken.
     let cases = [
-        (json!({"id": "o-top", "data": {"id": "o-data"}}), "o-top"),
         (
-            json!({"data": {"id": "o-data", "agent": {"id": "x"}}}),
-            "o-data",
+            json!({"id": uid("o-top"), "data": {"id": uid("o-data")}}),
+            uid("o-top"),
         ),
         (
-            json!({"agent": {"id": "o-agent"}, "data": {"agent": {"id": "x"}}}),
-            "o-agent",
+            json!({"data": {"id": uid("o-data"), "agent": {"id": uid("x")}}}),
+            uid("o-data"),
         ),
         (
-            json!({"data": {"agent": {"id": "o-data-agent"}}}),
-            "o-data-agent",
+            json!({"agent": {"id": uid("o-agent")}, "data": {"agent": {"id": uid("x")}}}),
+            uid("o-agent"),
         ),
         (
-            json!({"id": "not an id!", "data": {"id": "o-valid"}}),
-            "o-valid",
+            json!({"data": {"agent": {"id": uid("o-data-agent")}}}),
+            uid("o-data-agent"),
         ),
-        (json!({"success": true}), "asked-5"),
+        (
+            json!({"id": "not an id!", "data": {"id": uid("o-valid")}}),
+            uid("o-valid"),
+        ),
+        (json!({"success": true}), uid("asked-5")),
     ];
     for (i, (answer, expected)) in cases.iter().enumerate() {
-        let asked = format!("asked-{i}");
+        let asked = uid(&format!("asked-{i}"));
         origin.script("POST /api/agents", 201, answer.clone());
         let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
             .json(&json!({"id": asked, "characterJson": {"name": format!("character {i}")}}))
@@ -562,13 +572,15 @@ async fn creating_with_an_origin_forwards_the_body_and_registers_the_id_the_orig
     let refusal = json!({"success": false, "error": {"code": "INVALID_CHARACTER"}});
     origin.script("POST /api/agents", 422, refusal.clone());
     let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
-        .json(&json!({"name": "refused", "id": "agent-refused"}))
+        .json(&json!({"name": "refused", "id": uid("agent-refused")}))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 422);
     assert_eq!(json(resp).await, refusal);
-    assert!(registered(&gw, "alice", "agent-refused").await.is_none());
+    assert!(registered(&gw, "alice", &uid("agent-refused"))
+        .await
+        .is_none());
 
     // The origin gives an id already registered (Alice's): 409 for Bob, and
     // the agent stays Alice's.
@@ -759,7 +771,7 @@ async fn origin_down_is_502_and_the_registry_is_untouched() {
     // A create the origin never saw registers nothing (the requested id is
     // not left held).
     for body in [
-        json!({"name": "a", "id": "agent-down"}),
+        json!({"name": "a", "id": uid("agent-down")}),
         json!({"name": "b"}),
     ] {
         let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
@@ -798,7 +810,7 @@ async fn origin_down_is_502_and_the_registry_is_untouched() {
         expect_error(resp, 502, "ORIGIN_UNAVAILABLE").await;
     }
     // The registry still answers, unchanged, and the failures are audited.
-    let agent = registered(&gw, "alice", "agent-down").await.unwrap();
+    let agent = registered(&gw, "alice", &uid("agent-down")).await.unwrap();
     assert_eq!(agent["status"], "stopped");
     assert_eq!(agent["name"], "a");
     for action in [
@@ -835,12 +847,12 @@ async fn slow_origin_is_504_after_the_configured_timeout() {
     );
     // A create the origin is too slow to answer registers nothing.
     let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
-        .json(&json!({"name": "late", "id": "agent-late"}))
+        .json(&json!({"name": "late", "id": uid("agent-late")}))
         .send()
         .await
         .unwrap();
     expect_error(resp, 504, "ORIGIN_TIMEOUT").await;
-    assert!(registered(&gw, "alice", "agent-late").await.is_none());
+    assert!(registered(&gw, "alice", &uid("agent-late")).await.is_none());
     origin.set_delay(None);
     let resp = as_user(&gw, "alice", Method::GET, &logs)
         .send()

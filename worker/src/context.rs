@@ -14,6 +14,7 @@ use crate::storage::{RequestStore, Store};
 use agentgate_shared::audit::{AuditAction, Outcome};
 use agentgate_shared::config::Config;
 use agentgate_shared::routes::{PathParams, RouteSpec};
+use agentgate_shared::rules;
 use agentgate_shared::ErrorCode;
 use serde_json::Value;
 use worker::Env;
@@ -88,6 +89,12 @@ impl<'a> RequestContext<'a> {
         self.params
             .get(name)
             .ok_or_else(|| ErrorCode::NotFound.into())
+    }
+
+    /// An id in the path (`:agentId`, `:channelId`, `:entityId`), in its
+    /// canonical form. Something that is not an id names nothing: 404.
+    pub fn id_param(&self, name: &str) -> Result<String, ApiError> {
+        rules::parse_id("id", self.param(name)?).map_err(|_| ErrorCode::NotFound.into())
     }
 
     /// The audit trail of this request: rows go to the request's store with

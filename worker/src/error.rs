@@ -139,3 +139,10 @@ impl From<crate::http::body::BodyError> for ApiError {
         }
     }
 }
+
+/// A rule of `shared::rules` refused a field: 400 naming it.
+impl From<agentgate_shared::rules::FieldError> for ApiError {
+    fn from(e: agentgate_shared::rules::FieldError) -> Self {
+        Self::bad_request(e.to_string())
+    }
+}

@@ -33,13 +33,13 @@ use crate::storage::{AgentRepo, Store};
 use crate::{origin, random};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::http_policy::MAX_BODY_BYTES;
+use agentgate_shared::origin::{created_agent_id, registered_agent_id};
 use agentgate_shared::routes::Permission;
+use agentgate_shared::rules;
 use agentgate_shared::ErrorCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
-
-const MAX_SHARED_WITH: usize = 100;
 
 fn agent_json(a: &AgentRecord, caller: &Caller) -> Value {
     let mut v = json!({
@@ -55,35 +55,6 @@ fn agent_json(a: &AgentRecord, caller: &Caller) -> Value {
         v["sharedWith"] = json!(a.shared_with);
     }
     v
-}
-
-fn is_entity_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "Invalid field `name`: 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-fn check_shared_with(list: Vec<String>, owner: &str) -> Result<Vec<String>, ApiError> {
-    if list.len() > MAX_SHARED_WITH || !list.iter().all(|e| is_entity_id(e)) {
-        return Err(ApiError::bad_request(
-            "Invalid field `sharedWith`: up to 100 entity ids",
-        ));
-    }
-    let mut list: Vec<String> = list.into_iter().filter(|e| e != owner).collect();
-    list.sort();
-    list.dedup();
-    Ok(list)
 }
 
 /// The metadata of an agent route's audit row.
@@ -158,26 +129,12 @@ impl NewAgent {
             .flatten()
             .find_map(|c| c.get("name")?.as_str());
         match self.name.as_deref().or(from_character) {
-            Some(name) => check_name(name),
+            Some(name) => Ok(rules::display_name("name", name)?),
             None => Err(ApiError::bad_request(
                 "Missing field `name` (or a character with a name)",
             )),
         }
     }
-}
-
-/// The id an origin's answer to a create gives the agent, if it names one.
-fn origin_agent_id(answer: &[u8]) -> Option<String> {
-    let answer: Value = serde_json::from_slice(answer).ok()?;
-    ["/id", "/data/id", "/agent/id", "/data/agent/id"]
-        .into_iter()
-        .find_map(|pointer| {
-            answer
-                .pointer(pointer)?
-                .as_str()
-                .filter(|id| is_entity_id(id))
-        })
-        .map(str::to_owned)
 }
 
 /// `POST /api/agents` (`agent:create`): registers an agent owned by the
@@ -187,15 +144,11 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     let bytes = body::bytes(&mut req).await?;
     only_gateway_fields(cx, &bytes, &["name", "id", "sharedWith"])?;
     let input: NewAgent = body::parse_json(&bytes)?;
-    let requested = match input.id.as_deref() {
-        Some(id) if is_entity_id(id) => Some(id.to_owned()),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "Invalid field `id`: letters, digits, `-` and `_`, at most 128",
-            ))
-        }
-        None => None,
-    };
+    let requested = input
+        .id
+        .as_deref()
+        .map(|id| rules::parse_id("id", id))
+        .transpose()?;
     let now = cx.now.unix();
     let agent = AgentRecord {
         id: match &requested {
@@ -204,7 +157,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         },
         name: input.name()?,
         owner_entity_id: caller.entity_id.clone(),
-        shared_with: check_shared_with(input.shared_with, &caller.entity_id)?,
+        shared_with: rules::entity_list("sharedWith", &input.shared_with, &caller.entity_id)?,
         status: "stopped".into(),
         created_at: now,
         updated_at: now,
@@ -251,9 +204,10 @@ async fn create_at_origin(
     // it). A generated id the origin never saw is not an answer.
     let accepted = answer.as_ref().is_ok_and(|a| a.is_success());
     let created_id = match &answer {
-        Ok(a) if a.is_success() => {
-            origin_agent_id(&a.body).or_else(|| reserve.then(|| agent.id.clone()))
-        }
+        Ok(a) if a.is_success() => registered_agent_id(
+            created_agent_id(&a.body),
+            reserve.then_some(agent.id.as_str()),
+        ),
         _ => None,
     };
     let registered = match &created_id {
@@ -291,7 +245,7 @@ pub async fn get(_req: Request, cx: &RequestContext<'_>) -> Result<Response, Api
     let caller = cx.caller()?;
     let agent = cx
         .store()?
-        .visible_agent(&caller.scope, cx.param("agentId")?)
+        .visible_agent(&caller.scope, &cx.id_param("agentId")?)
         .await?
         .ok_or(ErrorCode::NotFound)?;
     Ok(response::json(200, &agent_json(&agent, caller)))
@@ -317,10 +271,14 @@ pub async fn update(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         ));
     }
     let changes = AgentChanges {
-        name: input.name.as_deref().map(check_name).transpose()?,
+        name: input
+            .name
+            .as_deref()
+            .map(|n| rules::display_name("name", n))
+            .transpose()?,
         shared_with: input
             .shared_with
-            .map(|l| check_shared_with(l, &caller.entity_id))
+            .map(|l| rules::entity_list("sharedWith", &l, &caller.entity_id))
             .transpose()?,
         status: None,
     };
@@ -377,7 +335,7 @@ async fn change(
     body: Option<Vec<u8>>,
     change: Change,
 ) -> Result<Response, ApiError> {
-    let agent_id = cx.param("agentId")?;
+    let agent_id = &cx.id_param("agentId")?;
     let store = cx.store()?;
     if cx.config.agent_origin.is_none() {
         let answer = change.apply(store, caller, agent_id, cx.now.unix()).await?;
@@ -415,7 +373,7 @@ async fn change(
 /// successful start or stop updates the registry's status.
 pub async fn runtime(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
-    let agent_id = cx.param("agentId")?;
+    let agent_id = &cx.id_param("agentId")?;
     let store = cx.store()?;
     let agent = store
         .visible_agent(&caller.scope, agent_id)

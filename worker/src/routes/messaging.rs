@@ -17,6 +17,7 @@ use agentgate_durable_objects::room_protocol::{
 };
 use agentgate_shared::ids::{prefixed_token, sha256_hex};
 use agentgate_shared::realtime::MAX_TEXT_BYTES;
+use agentgate_shared::rules;
 use agentgate_shared::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -74,29 +75,13 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
             .with_message("A credential bound to one channel can't create channels"));
     }
     let input: CreateChannel = body::json(&mut req).await?;
-    let name = input.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::bad_request(
-            "Invalid field `name`: 1 to 200 characters",
-        ));
-    }
-    if !matches!(input.channel_type.as_str(), "public" | "private" | "dm") {
-        return Err(ApiError::bad_request(
-            "Invalid field `type`: public, private or dm",
-        ));
-    }
-    if input.participants.len() > 100
-        || input
-            .participants
-            .iter()
-            .any(|p| p.is_empty() || p.len() > 128)
-    {
-        return Err(ApiError::bad_request("Invalid field `participants`"));
-    }
+    let name = rules::display_name("name", &input.name)?;
+    rules::channel_type(&input.channel_type)?;
+    let participants = rules::entity_list("participants", &input.participants, &caller.entity_id)?;
     let now = cx.now.unix();
     let channel = ChannelRecord {
         id: random::new_id(cx.now)?,
-        name: name.to_owned(),
+        name,
         channel_type: input.channel_type,
         creator_entity_id: caller.entity_id.clone(),
         dm_key: None,
@@ -105,9 +90,9 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     let issuer = origin::issuer(&req)?;
     let store = cx.store()?;
     store
-        .create_channel(&caller.scope, &channel, &input.participants, now)
+        .create_channel(&caller.scope, &channel, &participants, now)
         .await?;
-    if !input.participants.is_empty() {
+    if !participants.is_empty() {
         rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
     }
     Ok(response::json(201, &channel_json(&channel)))
@@ -172,19 +157,17 @@ pub async fn add_participant(
     let caller = cx.caller()?;
     let issuer = origin::issuer(&req)?;
     let input: AddParticipant = body::json(&mut req).await?;
-    if input.entity_id.is_empty() || input.entity_id.len() > 128 {
-        return Err(ApiError::bad_request("Invalid field `entityId`"));
-    }
+    let entity_id = rules::parse_id("entityId", &input.entity_id)?;
     let store = cx.store()?;
-    let channel = managed_channel(store, caller, cx.param("channelId")?).await?;
+    let channel = managed_channel(store, caller, &cx.id_param("channelId")?).await?;
     let now = cx.now.unix();
     store
-        .add_participant(caller.scope.tenant(), &channel.id, &input.entity_id, now)
+        .add_participant(caller.scope.tenant(), &channel.id, &entity_id, now)
         .await?;
     rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
     Ok(response::json(
         200,
-        &json!({ "channelId": channel.id, "entityId": input.entity_id }),
+        &json!({ "channelId": channel.id, "entityId": entity_id }),
     ))
 }
 
@@ -195,16 +178,12 @@ pub async fn remove_participant(
     cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
-    let entity_id = cx
-        .params
-        .get("entityId")
-        .ok_or(ErrorCode::NotFound)?
-        .to_owned();
+    let entity_id = cx.id_param("entityId")?;
     let store = cx.store()?;
     let channel = if entity_id == caller.entity_id {
-        participant_channel(store, caller, cx.param("channelId")?).await?
+        participant_channel(store, caller, &cx.id_param("channelId")?).await?
     } else {
-        managed_channel(store, caller, cx.param("channelId")?).await?
+        managed_channel(store, caller, &cx.id_param("channelId")?).await?
     };
     if !store
         .remove_participant(caller.scope.tenant(), &channel.id, &entity_id)
@@ -261,7 +240,7 @@ pub async fn messages(req: Request, cx: &RequestContext<'_>) -> Result<Response,
     let caller = cx.caller()?;
     let (before, limit) = page_params(&req, 50)?;
     let store = cx.store()?;
-    let channel = participant_channel(store, caller, cx.param("channelId")?).await?;
+    let channel = participant_channel(store, caller, &cx.id_param("channelId")?).await?;
     let messages = rooms::history(cx.env, &channel.id, before, limit).await?;
     let next = if messages.len() as u32 == limit {
         messages.first().map(|m| m.created_at)
@@ -320,7 +299,7 @@ async fn post_message(
 pub async fn post(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let issuer = origin::issuer(&req)?;
     let input: NewMessage = body::json(&mut req).await?;
-    post_message(cx, &issuer, cx.param("channelId")?, input).await
+    post_message(cx, &issuer, &cx.id_param("channelId")?, input).await
 }
 
 /// `POST /api/messaging/submit` `{channelId, text}`.
@@ -375,7 +354,7 @@ pub async fn connect(req: Request, cx: &RequestContext<'_>) -> Result<Response, 
         return Err(ErrorCode::UpgradeRequired.into());
     }
     let caller = cx.caller()?;
-    let channel_id = cx.param("channelId")?;
+    let channel_id = &cx.id_param("channelId")?;
     // A cookie rides along on any cross-site upgrade: require an allowed Origin
     // (no cross-site WebSocket hijacking).
     if caller.credential == CredentialKind::Session

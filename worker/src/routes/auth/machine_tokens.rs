@@ -16,6 +16,7 @@ use crate::storage::{AgentRepo, MachineTokenRepo};
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::ids::uuid_v7;
 use agentgate_shared::routes::Permission;
+use agentgate_shared::rules;
 use agentgate_shared::session::{machine_token_from_random, MACHINE_LIFETIME_SECS};
 use agentgate_shared::ErrorCode;
 use serde::Deserialize;
@@ -83,15 +84,18 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         ));
     }
     let scopes = parse_scopes(&input.scopes)?;
-    if input
+    let channel_id = input
         .channel_id
         .as_deref()
-        .is_some_and(|c| c.is_empty() || c.len() > 128)
-    {
-        return Err(ApiError::bad_request("Invalid field `channelId`"));
-    }
+        .map(|c| rules::parse_id("channelId", c))
+        .transpose()?;
+    let agent_id = input
+        .agent_id
+        .as_deref()
+        .map(|a| rules::parse_id("agentId", a))
+        .transpose()?;
     let store = cx.store()?;
-    if let Some(agent_id) = &input.agent_id {
+    if let Some(agent_id) = &agent_id {
         // Only the agent's owner may hand out its credential; anyone else's
         // (or an unknown) agent is 404, as everywhere.
         let owned = store
@@ -113,8 +117,8 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         name: name.to_owned(),
         token_hash: token.storage_hash(),
         scopes: serde_json::to_string(&names).map_err(|e| ApiError::internal(e.to_string()))?,
-        channel_id: input.channel_id,
-        agent_id: input.agent_id,
+        channel_id,
+        agent_id,
         created_at: now,
         expires_at: now + MACHINE_LIFETIME_SECS as i64,
         last_used_at: None,
