@@ -88,6 +88,53 @@ pub fn channel_type(kind: &str) -> Result<&str, FieldError> {
     }
 }
 
+/// One page of a listing, from `?before=&limit=`: `before` is the key
+/// (a creation time) the page ends before, `limit` how many items at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+impl Page {
+    /// Parses the query values of a listing that returns at most
+    /// `max_limit` items a page: `before` a non-negative integer that fits
+    /// the stored keys, `limit` 1 to `max_limit`. Anything else is refused,
+    /// never wrapped or silently capped.
+    pub fn parse(
+        before: Option<&str>,
+        limit: Option<&str>,
+        default_limit: u32,
+        max_limit: u32,
+    ) -> Result<Self, FieldError> {
+        let before = match before {
+            None => None,
+            Some(v) => match v.parse::<i64>() {
+                Ok(b) if b >= 0 => Some(b),
+                _ => return refuse("before", "a non-negative integer"),
+            },
+        };
+        let limit = match limit {
+            None => default_limit.min(max_limit),
+            Some(v) => match v.parse::<u32>() {
+                Ok(l) if (1..=max_limit).contains(&l) => l,
+                _ => return refuse("limit", "an integer from 1 to the listing's maximum"),
+            },
+        };
+        Ok(Self { before, limit })
+    }
+
+    /// Where the next page starts: the key of the last item returned when the
+    /// page is full (there may be more), `None` when the listing ended.
+    pub fn next_before(&self, returned: usize, last_key: Option<i64>) -> Option<i64> {
+        if returned >= self.limit as usize {
+            last_key
+        } else {
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +191,47 @@ mod tests {
     fn channel_types() {
         assert!(channel_type("dm").is_ok());
         assert_eq!(channel_type("group").unwrap_err().field, "type");
+    }
+
+    #[test]
+    fn pages_parse_into_the_domain_or_refuse() {
+        assert_eq!(
+            Page::parse(None, None, 50, 100).unwrap(),
+            Page {
+                before: None,
+                limit: 50
+            }
+        );
+        assert_eq!(
+            Page::parse(Some("9223372036854775807"), Some("100"), 50, 100).unwrap(),
+            Page {
+                before: Some(i64::MAX),
+                limit: 100
+            }
+        );
+        for (before, limit, field) in [
+            (Some("9223372036854775808"), None, "before"),
+            (Some("-1"), None, "before"),
+            (Some("1e3"), None, "before"),
+            (None, Some("0"), "limit"),
+            (None, Some("101"), "limit"),
+            (None, Some("-5"), "limit"),
+        ] {
+            assert_eq!(
+                Page::parse(before, limit, 50, 100).unwrap_err().field,
+                field
+            );
+        }
+    }
+
+    #[test]
+    fn a_full_page_says_where_to_continue() {
+        let page = Page {
+            before: None,
+            limit: 2,
+        };
+        assert_eq!(page.next_before(2, Some(7)), Some(7));
+        assert_eq!(page.next_before(1, Some(7)), None);
+        assert_eq!(page.next_before(0, None), None);
     }
 }

@@ -4,7 +4,9 @@
 use crate::error::ApiError;
 use crate::http::header;
 use agentgate_shared::config::Config;
-use agentgate_shared::ratelimit::{client_ip, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER};
+use agentgate_shared::ratelimit::{
+    client_ip, ClientIpError, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER,
+};
 use agentgate_shared::ErrorCode;
 use worker::Request;
 
@@ -35,5 +37,15 @@ pub fn request_ip(req: &Request, config: &Config) -> Result<String, ApiError> {
         header(req, DEV_CLIENT_IP_HEADER).as_deref(),
         config.is_development(),
     )
-    .map_err(|e| ApiError::new(ErrorCode::RateLimiterUnavailable).with_detail(e.to_string()))
+    .map_err(|e| match e {
+        // A client IP header that names no address is the request's fault.
+        ClientIpError::Malformed(header) => {
+            ApiError::bad_request(format!("Invalid header `{header}`: an IP address"))
+        }
+        // No client IP at all in production: the platform did not say who
+        // is calling, so nothing can be counted; fail closed.
+        ClientIpError::Missing => {
+            ApiError::new(ErrorCode::RateLimiterUnavailable).with_detail(e.to_string())
+        }
+    })
 }

@@ -7,13 +7,13 @@ use crate::client::ClientInfo;
 use crate::clock::Now;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::http::{body, header, response};
+use crate::http::{self, body, header, response};
 use crate::storage::RequestStore;
 use crate::{auth, env_config, random, ratelimit, routes};
 use agentgate_shared::config::Config;
 use agentgate_shared::routes::{resolve, Resolution};
 use agentgate_shared::ErrorCode;
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Request, Response};
 
 pub async fn handle(req: Request, env: Env) -> Response {
     let request_id = random::request_id();
@@ -34,7 +34,7 @@ pub async fn handle(req: Request, env: Env) -> Response {
             );
         }
     };
-    let preflight = req.method() == Method::Options;
+    let preflight = http::method(&req) == "OPTIONS";
     let outcome = if preflight {
         preflight_response(&req)
     } else {
@@ -87,7 +87,7 @@ async fn route_with(
     let now = Now::read();
     body::check_declared_length(&req)?;
     let path = req.path();
-    let (spec, params) = match resolve(req.method().as_ref(), &path) {
+    let (spec, params) = match resolve(&http::method(&req), &path) {
         Resolution::Found(spec, _) if spec.development_only && !config.is_development() => {
             return Err(ErrorCode::NotFound.into())
         }

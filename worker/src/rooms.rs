@@ -8,6 +8,7 @@ use crate::storage::{AgentRepo, ChannelRepo, Store};
 use agentgate_durable_objects::room_protocol::*;
 use agentgate_shared::agent_delivery::AgentRouting;
 use agentgate_shared::realtime::ChannelMessage;
+use agentgate_shared::rules::Page;
 use serde::Serialize;
 use worker::{Env, Headers, Method, Request, RequestInit, Stub};
 
@@ -55,11 +56,10 @@ pub async fn post(env: &Env, post: &PostMessage) -> Result<ChannelMessage, ApiEr
 pub async fn history(
     env: &Env,
     channel_id: &str,
-    before: Option<u64>,
-    limit: u32,
+    page: Page,
 ) -> Result<Vec<ChannelMessage>, ApiError> {
-    let mut path = format!("{PATH_HISTORY}?limit={limit}");
-    if let Some(before) = before {
+    let mut path = format!("{PATH_HISTORY}?limit={}", page.limit);
+    if let Some(before) = page.before {
         path.push_str(&format!("&before={before}"));
     }
     let mut resp = call::<()>(env, channel_id, Method::Get, &path, None).await?;

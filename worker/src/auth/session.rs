@@ -139,7 +139,7 @@ fn check_request_origin(
     let own_origin = req.url().ok().map(|u| u.origin().ascii_serialization());
     let origin_allowed =
         |o: &str| config.origin_allowed(o) || own_origin.as_deref().is_some_and(|own| own == o);
-    let unsafe_method = Method::parse(req.method().as_ref()).is_none_or(Method::is_unsafe);
+    let unsafe_method = Method::parse(&crate::http::method(req)).is_none_or(Method::is_unsafe);
     if !unsafe_method {
         return Ok(());
     }

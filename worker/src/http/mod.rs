@@ -15,6 +15,13 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
+/// The request method exactly as sent. `worker::Request::method` turns a
+/// method it does not know (`PROPFIND`, `FOO`) into `GET`; the route table
+/// must see the real one, so such a request is 405, never a GET.
+pub fn method(req: &Request) -> String {
+    req.inner().method()
+}
+
 /// A query parameter of the request URL.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.url()

@@ -2,7 +2,7 @@
 //! (SPEC §9). Participant checks are single indexed lookups; not-yours is 404
 //! for REST, 403 `CHANNEL_UNAUTHORIZED` at socket upgrade.
 
-use super::page_params;
+use super::page;
 use crate::auth::{Caller, CredentialKind};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -67,6 +67,10 @@ fn public() -> String {
     "public".into()
 }
 
+/// The most channels (storage's cap) and messages (the room's) a page holds.
+const MAX_CHANNELS_PAGE: u32 = 100;
+const MAX_MESSAGES_PAGE: u32 = 200;
+
 /// `POST /api/messaging/channels`: the creator becomes a participant.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
@@ -101,27 +105,23 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 /// `GET /api/messaging/channels?before=&limit=`: only the caller's channels.
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
-    let (before, limit) = page_params(&req, 50)?;
+    let page = page(&req, 50, MAX_CHANNELS_PAGE)?;
     let store = cx.store()?;
     let channels = match &caller.ticket_channel {
         // A credential bound to one channel sees only that one.
         Some(bound) => match participant_channel(store, caller, bound).await {
-            Ok(c) if before.is_none_or(|b| c.created_at < b as i64) => vec![c],
+            Ok(c) if page.before.is_none_or(|b| c.created_at < b) => vec![c],
             Ok(_) => Vec::new(),
             Err(e) if e.code == ErrorCode::NotFound => Vec::new(),
             Err(e) => return Err(e),
         },
         None => {
             store
-                .channels_of(&caller.scope, before.map(|b| b as i64), limit)
+                .channels_of(&caller.scope, page.before, page.limit)
                 .await?
         }
     };
-    let next = if channels.len() as u32 == limit {
-        channels.last().map(|c| c.created_at)
-    } else {
-        None
-    };
+    let next = page.next_before(channels.len(), channels.last().map(|c| c.created_at));
     let items: Vec<_> = channels.iter().map(channel_json).collect();
     Ok(response::json(
         200,
@@ -238,15 +238,12 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
 /// `GET /api/messaging/channels/:channelId/messages?before=&limit=`.
 pub async fn messages(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
-    let (before, limit) = page_params(&req, 50)?;
+    let page = page(&req, 50, MAX_MESSAGES_PAGE)?;
     let store = cx.store()?;
     let channel = participant_channel(store, caller, &cx.id_param("channelId")?).await?;
-    let messages = rooms::history(cx.env, &channel.id, before, limit).await?;
-    let next = if messages.len() as u32 == limit {
-        messages.first().map(|m| m.created_at)
-    } else {
-        None
-    };
+    let messages = rooms::history(cx.env, &channel.id, page).await?;
+    let oldest = messages.first().map(|m| m.created_at as i64);
+    let next = page.next_before(messages.len(), oldest);
     Ok(response::json(
         200,
         &json!({ "messages": messages, "nextBefore": next }),

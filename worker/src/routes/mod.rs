@@ -13,6 +13,7 @@ mod server;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use agentgate_shared::routes::RouteId;
+use agentgate_shared::rules::Page;
 use worker::{Request, Response};
 
 pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
@@ -66,25 +67,14 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
     }
 }
 
-/// `?before=&limit=` of a paginated listing (limit 1 to 200).
-pub(crate) fn page_params(
-    req: &Request,
-    default_limit: u32,
-) -> Result<(Option<u64>, u32), ApiError> {
-    let before = match crate::http::query_param(req, "before") {
-        None => None,
-        Some(v) => Some(
-            v.parse::<u64>()
-                .map_err(|_| ApiError::bad_request("Invalid query `before`: a number"))?,
-        ),
-    };
-    let limit = match crate::http::query_param(req, "limit") {
-        None => default_limit,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=200).contains(l))
-            .ok_or_else(|| ApiError::bad_request("Invalid query `limit`: 1 to 200"))?,
-    };
-    Ok((before, limit))
+/// `?before=&limit=` of a listing that returns at most `max_limit` items.
+pub(crate) fn page(req: &Request, default_limit: u32, max_limit: u32) -> Result<Page, ApiError> {
+    let before = crate::http::query_param(req, "before");
+    let limit = crate::http::query_param(req, "limit");
+    Ok(Page::parse(
+        before.as_deref(),
+        limit.as_deref(),
+        default_limit,
+        max_limit,
+    )?)
 }

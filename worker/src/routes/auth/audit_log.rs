@@ -4,21 +4,19 @@
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::http::response;
-use crate::routes::page_params;
+use crate::routes::page;
 use crate::storage::AuditRepo;
 use serde_json::json;
 use worker::{Request, Response};
 
 pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = cx.owner()?;
-    let (before, limit) = page_params(&req, 50)?;
+    let page = page(&req, 50, 200)?;
     let rows = cx
         .store()?
-        .audit_page(caller.scope.tenant(), before.map(|b| b as i64), limit)
+        .audit_page(caller.scope.tenant(), page.before, page.limit)
         .await?;
-    let next = (rows.len() as u32 == limit)
-        .then(|| rows.last().map(|r| r.ts))
-        .flatten();
+    let next = page.next_before(rows.len(), rows.last().map(|r| r.ts));
     let items: Vec<_> = rows
         .iter()
         .map(|r| {

@@ -1,0 +1,171 @@
+//! Findings of the adversarial probe (issue #17) that cross the worker: each
+//! test here failed before its fix.
+
+use agentgate_e2e::http::{client, expect_error, json};
+use agentgate_e2e::session::setup_owner;
+use agentgate_e2e::Gateway;
+use reqwest::Method;
+use serde_json::json;
+
+/// Methods the route table does not list are 405 with `Allow`, never run as
+/// GET (the runtime maps unknown methods to GET).
+#[tokio::test]
+async fn unknown_methods_are_405_not_get() {
+    let gw = Gateway::start().await;
+    let (owner, _) = setup_owner(&gw).await;
+    for (method, path, allow) in [
+        ("PROPFIND", "/api/auth/audit", "GET"),
+        ("FOO", "/api/server/ping", "GET"),
+        ("PROPFIND", "/api/messaging/channels", "GET, POST"),
+    ] {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let resp = owner
+            .request(method.clone(), &gw.url(path))
+            .send()
+            .await
+            .unwrap();
+        let mut got: Vec<String> = resp
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().split(", ").map(str::to_owned).collect())
+            .unwrap_or_default();
+        got.sort();
+        assert_eq!(got.join(", "), allow, "{method} {path}");
+        expect_error(resp, 405, "METHOD_NOT_ALLOWED").await;
+    }
+}
+
+/// `?before=` and `?limit=` parse into the domain's type or 400: no wrap to a
+/// negative key, no silent cap that loses the next page.
+#[tokio::test]
+async fn pagination_refuses_what_it_cannot_honour() {
+    let gw = Gateway::start().await;
+    let (owner, _) = setup_owner(&gw).await;
+    for query in [
+        "/api/auth/audit?before=9223372036854775808",
+        "/api/auth/audit?before=-1",
+        "/api/auth/audit?limit=0",
+        "/api/auth/audit?limit=201",
+        "/api/messaging/channels?limit=101",
+        "/api/messaging/channels?before=9223372036854775808",
+    ] {
+        let resp = owner
+            .request(Method::GET, &gw.url(query))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(resp, 400, "BAD_REQUEST").await;
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("`before`") || message.contains("`limit`"),
+            "{query}: {message}"
+        );
+    }
+    // A full page says where to continue; the last one does not.
+    for i in 0..3 {
+        let resp = owner
+            .request(Method::POST, &gw.url("/api/messaging/channels"))
+            .json(&json!({"name": format!("c{i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    let full = json(
+        owner
+            .request(Method::GET, &gw.url("/api/messaging/channels?limit=3"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(full["channels"].as_array().unwrap().len(), 3);
+    assert!(full["nextBefore"].is_i64(), "{full}");
+    let last = json(
+        owner
+            .request(Method::GET, &gw.url("/api/messaging/channels?limit=4"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(last["nextBefore"].is_null(), "{last}");
+}
+
+/// One id rule on add and delete: a participant id that is not an entity id
+/// is refused on add, so nothing is stored that the delete path can't name.
+#[tokio::test]
+async fn participant_ids_follow_the_one_id_rule() {
+    let gw = Gateway::start().await;
+    let (owner, _) = setup_owner(&gw).await;
+    let channel = json(
+        owner
+            .request(Method::POST, &gw.url("/api/messaging/channels"))
+            .json(&json!({"name": "ids"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let add = gw.url(&format!("/api/messaging/channels/{channel}/participants"));
+    for bad in ["a b", "x/y", "not-a-uuid", ""] {
+        let resp = owner
+            .request(Method::POST, &add)
+            .json(&json!({"entityId": bad}))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(resp, 400, "BAD_REQUEST").await;
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("entityId"));
+    }
+    let resp = owner
+        .request(Method::POST, &gw.url("/api/messaging/channels"))
+        .json(&json!({"name": "p", "participants": ["a b"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 400, "BAD_REQUEST").await;
+    // An id in upper case is the same entity: added once, removed by either spelling.
+    let id = "0190B6A0-0000-7000-8000-0000000000AB";
+    let resp = owner
+        .request(Method::POST, &add)
+        .json(&json!({"entityId": id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(resp).await["entityId"], id.to_lowercase());
+    let resp = owner
+        .request(Method::DELETE, &format!("{add}/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// A client IP header that names no address is the client's error (400), not
+/// a limiter outage (503).
+#[tokio::test]
+async fn a_malformed_client_ip_is_400() {
+    let gw = Gateway::start().await;
+    let http = client();
+    for header in ["CF-Connecting-IP", "X-Agentgate-Dev-Client-IP"] {
+        let resp = http
+            .post(gw.url("/api/auth/login/password"))
+            .header(header, "nope")
+            .json(&json!({"email": "a@example.com", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(resp, 400, "BAD_REQUEST").await;
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(header),
+            "{body}"
+        );
+    }
+}
