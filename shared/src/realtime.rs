@@ -2,11 +2,40 @@
 //! server events. Pure: the `ChannelRoom` Durable Object feeds frames in and
 //! sends what comes out.
 
+use crate::rules::FieldError;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// Largest message text accepted (bytes of UTF-8).
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// Largest client message id (bytes), on every path.
+pub const MAX_CLIENT_ID_BYTES: usize = 128;
+
+/// The limits of a new message, the same on every path (REST, the JSON
+/// socket, Socket.IO): text not blank and at most [`MAX_TEXT_BYTES`], a
+/// client id of at most [`MAX_CLIENT_ID_BYTES`].
+pub fn check_new_message(text: &str, client_id: Option<&str>) -> Result<(), FieldError> {
+    if text.trim().is_empty() {
+        return Err(FieldError {
+            field: "text",
+            expected: "a message that is not empty",
+        });
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(FieldError {
+            field: "text",
+            expected: "at most 16 KiB of UTF-8",
+        });
+    }
+    if client_id.is_some_and(|c| c.len() > MAX_CLIENT_ID_BYTES) {
+        return Err(FieldError {
+            field: "clientId",
+            expected: "at most 128 bytes",
+        });
+    }
+    Ok(())
+}
+
 /// Largest frame parsed at all; anything bigger is refused before parsing.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Messages returned in a `world-state` event.
@@ -75,21 +104,16 @@ pub fn parse_client_event(frame: &str, entity_id: &str) -> Result<ClientEvent, E
                 .get("text")
                 .and_then(Value::as_str)
                 .ok_or_else(|| EventError::BadEvent("message needs a string `text`".into()))?;
-            if text.len() > MAX_TEXT_BYTES {
-                return Err(EventError::MessageTooLarge);
-            }
-            if text.trim().is_empty() {
-                return Err(EventError::BadEvent("message `text` is empty".into()));
-            }
             let client_id = match obj.get("clientId") {
                 None | Some(Value::Null) => None,
-                Some(Value::String(s)) if s.len() <= 128 => Some(s.clone()),
-                Some(_) => {
-                    return Err(EventError::BadEvent(
-                        "`clientId` must be a string of at most 128 bytes".into(),
-                    ))
-                }
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => return Err(EventError::BadEvent("`clientId` must be a string".into())),
             };
+            match check_new_message(text, client_id.as_deref()) {
+                Err(_) if text.len() > MAX_TEXT_BYTES => return Err(EventError::MessageTooLarge),
+                Err(e) => return Err(EventError::BadEvent(e.to_string())),
+                Ok(()) => {}
+            }
             Ok(ClientEvent::Message {
                 text: text.to_owned(),
                 client_id,
@@ -157,6 +181,24 @@ pub fn error_event(code: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_messages_have_one_set_of_limits() {
+        assert!(check_new_message("hi", Some(&"c".repeat(MAX_CLIENT_ID_BYTES))).is_ok());
+        let too_long = "c".repeat(MAX_CLIENT_ID_BYTES + 1);
+        assert_eq!(
+            check_new_message("hi", Some(&too_long)).unwrap_err().field,
+            "clientId"
+        );
+        assert_eq!(check_new_message("  ", None).unwrap_err().field, "text");
+        let big = "x".repeat(MAX_TEXT_BYTES + 1);
+        assert_eq!(check_new_message(&big, None).unwrap_err().field, "text");
+        let frame = format!(r#"{{"type":"message","text":"hi","clientId":"{too_long}"}}"#);
+        assert!(matches!(
+            parse_client_event(&frame, "e"),
+            Err(EventError::BadEvent(_))
+        ));
+    }
 
     const ME: &str = "11111111-1111-0111-8111-111111111111";
 

@@ -169,3 +169,90 @@ async fn a_malformed_client_ip_is_400() {
         );
     }
 }
+
+/// A chunked body with no declared length is cut at the limit while it
+/// streams: the 413 comes while the client is still sending (the body here
+/// never ends), so the worker never holds more than the limit.
+#[tokio::test]
+async fn a_chunked_body_is_cut_at_the_limit_while_streaming() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gw = Gateway::start().await;
+    let addr = format!("127.0.0.1:{}", gw.port);
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/auth/login/password HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    // 2 MiB in 64 KiB chunks, then silence: the body is never finished.
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..32 {
+        let frame = format!("{:x}\r\n", chunk.len());
+        if conn.write_all(frame.as_bytes()).await.is_err()
+            || conn.write_all(&chunk).await.is_err()
+            || conn.write_all(b"\r\n").await.is_err()
+        {
+            break; // the gateway already answered and closed
+        }
+    }
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(15), conn.read(&mut answer))
+        .await
+        .expect("the gateway answered before the body ended")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+}
+
+/// The same message limits over REST as over sockets: an oversized
+/// `clientId` is refused, not stored and broadcast.
+#[tokio::test]
+async fn message_fields_are_bounded_over_rest() {
+    let gw = Gateway::start().await;
+    let (owner, _) = setup_owner(&gw).await;
+    let channel = json(
+        owner
+            .request(Method::POST, &gw.url("/api/messaging/channels"))
+            .json(&json!({"name": "limits"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = gw.url(&format!("/api/messaging/channels/{channel}/messages"));
+    for (body, field) in [
+        (
+            json!({"text": "hi", "clientId": "c".repeat(1_000_000)}),
+            "clientId",
+        ),
+        (
+            json!({"text": "hi", "clientId": "c".repeat(129)}),
+            "clientId",
+        ),
+        (json!({"text": "x".repeat(16 * 1024 + 1)}), "text"),
+        (json!({"text": "   "}), "text"),
+    ] {
+        let resp = owner
+            .request(Method::POST, &post)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let err = expect_error(resp, 400, "BAD_REQUEST").await;
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{field}`")), "{message}");
+    }
+    let resp = owner
+        .request(Method::POST, &post)
+        .json(&json!({"text": "hi", "clientId": "c".repeat(128)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let page = json(owner.request(Method::GET, &post).send().await.unwrap()).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1, "{page}");
+}

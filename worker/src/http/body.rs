@@ -35,16 +35,25 @@ pub async fn json<T: DeserializeOwned>(req: &mut Request) -> Result<T, BodyError
     parse_json(&bytes(req).await?)
 }
 
-/// Reads the body as bytes. Over 1 MiB → 413.
+/// Reads the body as bytes, chunk by chunk, and stops at the first byte over
+/// 1 MiB (413): a chunked body without a declared length is never held whole.
 pub async fn bytes(req: &mut Request) -> Result<Vec<u8>, BodyError> {
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| BodyError::Unreadable(e.to_string()))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(BodyError::TooLarge);
+    use futures::StreamExt;
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
     }
-    Ok(bytes)
+    let mut stream = req
+        .stream()
+        .map_err(|e| BodyError::Unreadable(e.to_string()))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Unreadable(e.to_string()))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Parses JSON into `T`, naming the offending field in the 400 message.

@@ -16,7 +16,7 @@ use agentgate_durable_objects::room_protocol::{
     JOIN_HEADER, PATH_CONNECT, ROUTING_HEADER,
 };
 use agentgate_shared::ids::{prefixed_token, sha256_hex};
-use agentgate_shared::realtime::MAX_TEXT_BYTES;
+use agentgate_shared::realtime::check_new_message;
 use agentgate_shared::rules;
 use agentgate_shared::ErrorCode;
 use serde::Deserialize;
@@ -265,14 +265,7 @@ async fn post_message(
     input: NewMessage,
 ) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
-    if input.text.trim().is_empty() {
-        return Err(ApiError::bad_request("Invalid field `text`: empty"));
-    }
-    if input.text.len() > MAX_TEXT_BYTES {
-        return Err(ApiError::bad_request(
-            "Invalid field `text`: larger than 16 KiB",
-        ));
-    }
+    check_new_message(&input.text, input.client_id.as_deref())?;
     let store = cx.store()?;
     let channel = participant_channel(store, caller, channel_id).await?;
     let routing = rooms::agent_routing(cx, store, caller, issuer, &channel.id).await?;
