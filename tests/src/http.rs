@@ -18,8 +18,9 @@ pub async fn json(resp: Response) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
-/// Asserts the JSON error envelope: status, `code`, and a request id equal to
-/// the `X-Request-Id` header. Returns the body.
+/// Asserts ElizaOS's JSON error envelope (`{success: false, error: {code,
+/// message, requestId}}`): status, `code`, a message, and a request id equal
+/// to the `X-Request-Id` header. Returns the body.
 pub async fn expect_error(resp: Response, status: u16, code: &str) -> Value {
     assert_eq!(resp.status().as_u16(), status, "status for expected {code}");
     let header_id = resp
@@ -29,11 +30,14 @@ pub async fn expect_error(resp: Response, status: u16, code: &str) -> Value {
         .map(str::to_owned)
         .expect("X-Request-Id header");
     let body = json(resp).await;
-    assert_eq!(body["code"], code, "body: {body}");
+    assert_eq!(body["success"], false, "body: {body}");
+    assert_eq!(body["error"]["code"], code, "body: {body}");
     assert!(
-        body["error"].as_str().is_some_and(|s| !s.is_empty()),
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
         "body: {body}"
     );
-    assert_eq!(body["requestId"], header_id, "body: {body}");
+    assert_eq!(body["error"]["requestId"], header_id, "body: {body}");
     body
 }

@@ -969,5 +969,5 @@ async fn an_origin_without_a_signing_key_is_misconfigured() {
         .await
         .unwrap();
     let body = expect_error(resp, 503, "MISCONFIGURED").await;
-    assert_eq!(body["variable"], "GATEWAY_SIGNING_KEY");
+    assert_eq!(body["error"]["variable"], "GATEWAY_SIGNING_KEY");
 }

@@ -195,7 +195,7 @@ async fn login_failures_look_alike_and_logout_ends_the_session() {
     let wrong = expect_error(wrong, 401, "INVALID_CREDENTIALS").await;
     let unknown = login(&gw, "nobody@agentgate.test", STRONG_PASSWORD).await;
     let unknown = expect_error(unknown, 401, "INVALID_CREDENTIALS").await;
-    assert_eq!(wrong["error"], unknown["error"]);
+    assert_eq!(wrong["error"]["message"], unknown["error"]["message"]);
 
     let resp = login(&gw, "OWNER@AgentGate.test", STRONG_PASSWORD).await;
     assert_eq!(resp.status(), 200, "email is case-folded");
@@ -256,7 +256,7 @@ async fn csrf_is_required_on_unsafe_cookie_requests() {
     for (name, req) in cases {
         let resp = req.json(&body).send().await.unwrap();
         assert_eq!(resp.status(), 403, "{name}");
-        assert_eq!(json(resp).await["code"], "CSRF_FAILED", "{name}");
+        assert_eq!(json(resp).await["error"]["code"], "CSRF_FAILED", "{name}");
     }
     let ok = owner
         .request(Method::POST, &url)
@@ -289,7 +289,7 @@ async fn password_change_revokes_other_sessions_and_keeps_the_current_one() {
         .await
         .unwrap();
     let weak = expect_error(weak, 400, "WEAK_PASSWORD").await;
-    assert_eq!(weak["reason"], "too_weak");
+    assert_eq!(weak["error"]["reason"], "too_weak");
 
     let changed = first
         .request(Method::POST, &url)
@@ -554,7 +554,7 @@ async fn weak_passwords_are_refused_with_a_reason() {
             .await
             .unwrap();
         let body = expect_error(resp, 400, "WEAK_PASSWORD").await;
-        assert_eq!(body["reason"], reason, "{password}: {body}");
+        assert_eq!(body["error"]["reason"], reason, "{password}: {body}");
     }
     let long = "x".repeat(2048);
     let resp = client()
@@ -564,7 +564,7 @@ async fn weak_passwords_are_refused_with_a_reason() {
         .await
         .unwrap();
     assert_eq!(
-        expect_error(resp, 400, "WEAK_PASSWORD").await["reason"],
+        expect_error(resp, 400, "WEAK_PASSWORD").await["error"]["reason"],
         "too_long"
     );
     // Nothing was created by the refused attempts.

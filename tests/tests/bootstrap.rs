@@ -91,7 +91,7 @@ async fn exchange(gw: &Gateway, token: &str) -> reqwest::Response {
 /// Expects a refusal with `status`/`code` whose detail names `reason`.
 async fn expect_refused(resp: reqwest::Response, status: u16, code: &str, reason: &str) {
     let body = expect_error(resp, status, code).await;
-    let detail = body["detail"].as_str().unwrap_or_default();
+    let detail = body["error"]["details"].as_str().unwrap_or_default();
     assert!(
         detail.starts_with(reason),
         "expected {reason}, body: {body}"
@@ -330,7 +330,7 @@ async fn an_unreachable_issuer_locks_bootstrap_until_it_answers() {
     tokio::time::sleep(Duration::from_secs(11)).await; // the 10 s back-off
     let body = expect_error(exchange(&gw, &token).await, 503, "BOOTSTRAP_UNAVAILABLE").await;
     assert!(
-        body["detail"]
+        body["error"]["details"]
             .as_str()
             .is_some_and(|d| d.contains("revocation list")),
         "{body}"
@@ -399,7 +399,7 @@ async fn without_a_cloud_issuer_there_is_nothing_to_exchange() {
     );
     let body = expect_error(exchange(&gw, &token).await, 503, "BOOTSTRAP_UNAVAILABLE").await;
     assert!(
-        body["detail"]
+        body["error"]["details"]
             .as_str()
             .is_some_and(|d| d.contains("ELIZA_CLOUD_ISSUER")),
         "{body}"

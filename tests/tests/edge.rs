@@ -198,8 +198,14 @@ async fn misconfiguration_answers_503_on_every_route() {
             assert_security_headers(&resp, "503");
             assert!(resp.headers().get("access-control-allow-origin").is_none());
             let body = expect_error(resp, 503, "MISCONFIGURED").await;
-            assert_eq!(body["variable"], *variable, "{path}: {body}");
-            assert!(body["error"].as_str().unwrap().contains(variable), "{body}");
+            assert_eq!(body["error"]["variable"], *variable, "{path}: {body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(variable),
+                "{body}"
+            );
         }
     }
     // A missing required setting is refused the same way.
@@ -210,7 +216,7 @@ async fn misconfiguration_answers_503_on_every_route() {
         .await
         .unwrap();
     let body = expect_error(resp, 503, "MISCONFIGURED").await;
-    assert_eq!(body["variable"], "SERVER_ID");
+    assert_eq!(body["error"]["variable"], "SERVER_ID");
 }
 
 #[tokio::test]
@@ -238,7 +244,7 @@ async fn malformed_json_is_400_naming_the_problem() {
             .unwrap();
         assert_security_headers(&resp, "400");
         let err = expect_error(resp, 400, "BAD_REQUEST").await;
-        let message = err["error"].as_str().unwrap();
+        let message = err["error"]["message"].as_str().unwrap();
         assert!(message.contains(mentions), "{body:?} → {message}");
     }
 }

@@ -156,7 +156,7 @@ async fn attacks_are_refused_with_invalid_token() {
     // The reason is shown in development only.
     let body = expect_error(me(&gw, &cases[0].1).await, 401, "INVALID_TOKEN").await;
     assert!(
-        body["detail"].as_str().is_some(),
+        body["error"]["details"].as_str().is_some(),
         "development shows the reason: {body}"
     );
 }
@@ -174,7 +174,7 @@ async fn production_hides_the_reason() {
         "INVALID_TOKEN",
     )
     .await;
-    assert!(body.get("detail").is_none(), "{body}");
+    assert!(body["error"].get("details").is_none(), "{body}");
     // The development verify hook does not exist in production.
     let resp = client()
         .post(gw.url("/__dev/crypto/verify"))

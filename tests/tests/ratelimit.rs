@@ -52,7 +52,11 @@ async fn figures(resp: Response) -> Figures {
     };
     if f.status == 429 {
         let body = expect_error(resp, 429, "RATE_LIMIT_EXCEEDED").await;
-        assert_eq!(body["retryAfter"].as_u64(), f.retry_after, "{body}");
+        assert_eq!(
+            body["error"]["retryAfter"].as_u64(),
+            f.retry_after,
+            "{body}"
+        );
     }
     f
 }

@@ -48,11 +48,11 @@ async fn a_stopped_database_means_503_then_recovery() {
     // must not succeed without its audit row), the health check.
     let me = owner.me(&gw).await;
     assert_eq!(me.status(), 503);
-    assert_eq!(json(me).await["code"], "STORAGE_UNAVAILABLE");
+    assert_eq!(json(me).await["error"]["code"], "STORAGE_UNAVAILABLE");
     for _ in 0..3 {
         let resp = login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await;
         assert_eq!(resp.status(), 503, "a login during the outage");
-        assert_eq!(json(resp).await["code"], "STORAGE_UNAVAILABLE");
+        assert_eq!(json(resp).await["error"]["code"], "STORAGE_UNAVAILABLE");
     }
     let health = reqwest::get(gw.url("/api/server/health")).await.unwrap();
     assert_eq!(health.status(), 503);

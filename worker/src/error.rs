@@ -84,19 +84,22 @@ impl ApiError {
                 json!({"level": "error", "requestId": request_id, "code": self.code.as_str(), "detail": detail})
             );
         }
-        let mut body = json!({
-            "error": self.message,
+        // ElizaOS's envelope (SPEC §12), which its clients read:
+        // `{success: false, error: {code, message, requestId, …}}`.
+        let mut error = json!({
             "code": self.code.as_str(),
+            "message": self.message,
             "requestId": request_id,
         });
-        if let serde_json::Value::Object(map) = &mut body {
+        if let serde_json::Value::Object(map) = &mut error {
             map.extend(self.extra_fields);
             if development {
                 if let Some(detail) = self.detail {
-                    map.insert("detail".into(), detail.into());
+                    map.insert("details".into(), detail.into());
                 }
             }
         }
+        let body = json!({ "success": false, "error": error });
         let mut response = crate::http::response::json(self.code.status(), &body);
         let headers = response.headers_mut();
         if !self.allow.is_empty() {
