@@ -12,6 +12,7 @@ pub enum ErrorCode {
     // Attacker or client input.
     BadRequest,
     PayloadTooLarge,
+    UnsupportedMediaType,
     NotFound,
     MethodNotAllowed,
     UpgradeRequired,
@@ -54,6 +55,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => 405,
             Self::Conflict | Self::SetupRequired => 409,
             Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::UpgradeRequired => 426,
             Self::RateLimitExceeded => 429,
             Self::Internal => 500,
@@ -72,6 +74,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest => "BAD_REQUEST",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::UpgradeRequired => "UPGRADE_REQUIRED",
@@ -104,6 +107,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest => "The request is malformed",
             Self::PayloadTooLarge => "The request body is larger than 1 MiB",
+            Self::UnsupportedMediaType => "The request body must be application/json",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed on this route",
             Self::UpgradeRequired => "This route needs a WebSocket upgrade",

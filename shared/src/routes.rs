@@ -216,6 +216,10 @@ pub struct RouteSpec {
     /// The route also serves callers without a credential (the handler
     /// decides what an anonymous caller may do, e.g. first-run setup).
     pub credentials_optional: bool,
+    /// The route signs a browser in (setup, login, register, bootstrap
+    /// exchange): SPEC §3's Origin rule and a JSON body apply before anything
+    /// else, so a foreign page cannot sign a browser into another account.
+    pub issues_session: bool,
 }
 
 const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec {
@@ -229,6 +233,7 @@ const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec 
         audit: None,
         development_only: false,
         credentials_optional: false,
+        issues_session: false,
     }
 }
 
@@ -247,6 +252,10 @@ impl RouteSpec {
     }
     const fn optional_credentials(mut self) -> Self {
         self.credentials_optional = true;
+        self
+    }
+    const fn issues_session(mut self) -> Self {
+        self.issues_session = true;
         self
     }
     const fn development_only(mut self) -> Self {
@@ -305,6 +314,7 @@ pub static ROUTES: &[RouteSpec] = &[
     // SPEC §6: one cloud bootstrap token, exactly once (public: the token is
     // the credential, checked by the handler).
     route(BootstrapExchange, Post, "/api/auth/bootstrap/exchange")
+        .issues_session()
         .limited(&[RateBucket::Sensitive])
         .audited("auth.bootstrap.exchange"),
     route(AuthStatus, Get, "/api/auth/status").limited(&[RateBucket::Auth]),
@@ -313,9 +323,11 @@ pub static ROUTES: &[RouteSpec] = &[
     route(AuthSetup, Post, "/api/auth/setup")
         .accepts(Credentials::BOOTSTRAP_SESSION)
         .optional_credentials()
+        .issues_session()
         .limited(SENSITIVE)
         .audited("auth.setup"),
     route(AuthLoginPassword, Post, "/api/auth/login/password")
+        .issues_session()
         .limited(SENSITIVE)
         .audited("auth.login.password"),
     route(AuthLogout, Post, "/api/auth/logout")
@@ -323,6 +335,7 @@ pub static ROUTES: &[RouteSpec] = &[
         .limited(&[RateBucket::Auth])
         .audited("auth.logout"),
     route(AuthRegister, Post, "/api/auth/register")
+        .issues_session()
         .limited(SENSITIVE)
         .audited("auth.register"),
     route(AuthPasswordChange, Post, "/api/auth/password/change")

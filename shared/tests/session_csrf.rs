@@ -1,7 +1,8 @@
 //! The CSRF decision for cookie-authenticated unsafe requests (SPEC §3 item 2).
 
 use agentgate_shared::session::{
-    check_csrf, csrf_token_from_random, token_hash, CsrfEvidence, CsrfRefusal,
+    check_csrf, check_sign_in, csrf_token_from_random, token_hash, CsrfEvidence, CsrfRefusal,
+    SignInRefusal,
 };
 
 const APP: &str = "https://app.example";
@@ -31,6 +32,7 @@ fn table() {
                 cookie: Some(good),
                 header: Some(good),
                 origin: None,
+                sec_fetch_site: None,
             },
             Some(&stored),
             Ok(()),
@@ -41,6 +43,7 @@ fn table() {
                 cookie: Some(good),
                 header: Some(good),
                 origin: Some(APP),
+                sec_fetch_site: None,
             },
             Some(&stored),
             Ok(()),
@@ -51,6 +54,7 @@ fn table() {
                 cookie: Some(good),
                 header: None,
                 origin: None,
+                sec_fetch_site: None,
             },
             Some(&stored),
             Err(CsrfRefusal::Missing),
@@ -61,6 +65,7 @@ fn table() {
                 cookie: None,
                 header: Some(good),
                 origin: None,
+                sec_fetch_site: None,
             },
             Some(&stored),
             Err(CsrfRefusal::Missing),
@@ -71,6 +76,7 @@ fn table() {
                 cookie: Some(good),
                 header: Some(other.expose()),
                 origin: None,
+                sec_fetch_site: None,
             },
             Some(&stored),
             Err(CsrfRefusal::Mismatch),
@@ -81,6 +87,7 @@ fn table() {
                 cookie: Some(""),
                 header: Some(""),
                 origin: None,
+                sec_fetch_site: None,
             },
             Some(&stored),
             Err(CsrfRefusal::Mismatch),
@@ -91,6 +98,7 @@ fn table() {
                 cookie: Some(other.expose()),
                 header: Some(other.expose()),
                 origin: None,
+                sec_fetch_site: None,
             },
             Some(&stored),
             Err(CsrfRefusal::NotThisSession),
@@ -101,6 +109,7 @@ fn table() {
                 cookie: Some(good),
                 header: Some(good),
                 origin: None,
+                sec_fetch_site: None,
             },
             None,
             Err(CsrfRefusal::NotThisSession),
@@ -111,6 +120,7 @@ fn table() {
                 cookie: Some(good),
                 header: Some(good),
                 origin: Some("https://evil.example"),
+                sec_fetch_site: None,
             },
             Some(&stored),
             Err(CsrfRefusal::ForeignOrigin),
@@ -121,6 +131,51 @@ fn table() {
                 cookie: Some(good),
                 header: Some(good),
                 origin: Some("null"),
+                sec_fetch_site: None,
+            },
+            Some(&stored),
+            Err(CsrfRefusal::ForeignOrigin),
+        ),
+        (
+            "allowed Origin alone: the same-origin UI sends no header",
+            CsrfEvidence {
+                cookie: Some(good),
+                header: None,
+                origin: Some(APP),
+                sec_fetch_site: None,
+            },
+            Some(&stored),
+            Ok(()),
+        ),
+        (
+            "no Origin, Sec-Fetch-Site same-origin",
+            CsrfEvidence {
+                cookie: Some(good),
+                header: None,
+                origin: None,
+                sec_fetch_site: Some("same-origin"),
+            },
+            Some(&stored),
+            Ok(()),
+        ),
+        (
+            "no Origin, Sec-Fetch-Site cross-site, no header",
+            CsrfEvidence {
+                cookie: Some(good),
+                header: None,
+                origin: None,
+                sec_fetch_site: Some("cross-site"),
+            },
+            Some(&stored),
+            Err(CsrfRefusal::Missing),
+        ),
+        (
+            "allowed-looking Origin with a suffix",
+            CsrfEvidence {
+                cookie: Some(good),
+                header: None,
+                origin: Some("https://app.example.evil.example"),
+                sec_fetch_site: Some("same-origin"),
             },
             Some(&stored),
             Err(CsrfRefusal::ForeignOrigin),
@@ -129,6 +184,98 @@ fn table() {
     for (name, evidence, session, expected) in cases {
         assert_eq!(
             check_csrf(*evidence, *session, allowed),
+            *expected,
+            "{name}"
+        );
+    }
+}
+
+/// SPEC §3: the routes that sign a browser in take the Origin rule and JSON.
+#[test]
+fn sign_in_needs_same_site_and_json() {
+    const JSON: Option<&str> = Some("application/json; charset=utf-8");
+    let cases: &[(
+        &str,
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+        Result<(), SignInRefusal>,
+    )] = &[
+        ("non-browser client", None, None, JSON, Ok(())),
+        (
+            "the app's own page",
+            Some(APP),
+            Some("same-origin"),
+            JSON,
+            Ok(()),
+        ),
+        (
+            "upper-case media type",
+            None,
+            None,
+            Some("Application/JSON"),
+            Ok(()),
+        ),
+        (
+            "foreign page, JSON",
+            Some("https://evil.example"),
+            Some("cross-site"),
+            JSON,
+            Err(SignInRefusal::CrossSite),
+        ),
+        (
+            "foreign form without Origin",
+            None,
+            Some("cross-site"),
+            JSON,
+            Err(SignInRefusal::CrossSite),
+        ),
+        (
+            "sibling site without Origin",
+            None,
+            Some("same-site"),
+            JSON,
+            Err(SignInRefusal::CrossSite),
+        ),
+        (
+            "Origin null",
+            Some("null"),
+            None,
+            JSON,
+            Err(SignInRefusal::CrossSite),
+        ),
+        (
+            "text/plain",
+            None,
+            None,
+            Some("text/plain"),
+            Err(SignInRefusal::NotJson),
+        ),
+        (
+            "form",
+            Some(APP),
+            None,
+            Some("application/x-www-form-urlencoded"),
+            Err(SignInRefusal::NotJson),
+        ),
+        (
+            "no content type",
+            None,
+            None,
+            None,
+            Err(SignInRefusal::NotJson),
+        ),
+        (
+            "json lookalike",
+            None,
+            None,
+            Some("application/jsonp"),
+            Err(SignInRefusal::NotJson),
+        ),
+    ];
+    for (name, origin, site, content_type, expected) in cases {
+        assert_eq!(
+            check_sign_in(*origin, *site, *content_type, allowed),
             *expected,
             "{name}"
         );

@@ -256,3 +256,119 @@ async fn message_fields_are_bounded_over_rest() {
     let page = json(owner.request(Method::GET, &post).send().await.unwrap()).await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 1, "{page}");
 }
+
+/// Login CSRF (SPEC §3): a foreign page can't sign a browser in, with a
+/// form, `text/plain`, or JSON from its own origin; the gateway's own pages
+/// and non-browser clients can.
+#[tokio::test]
+async fn a_foreign_page_cannot_sign_a_browser_in() {
+    use agentgate_e2e::session::{OWNER_EMAIL, STRONG_PASSWORD};
+    let gw = Gateway::start().await;
+    setup_owner(&gw).await;
+    let http = client();
+    let login = gw.url("/api/auth/login/password");
+    let creds = json!({"email": OWNER_EMAIL, "password": STRONG_PASSWORD});
+    let form = format!("email={OWNER_EMAIL}&password={STRONG_PASSWORD}");
+    let refusals = [
+        (
+            "text/plain from a foreign page",
+            http.post(&login)
+                .header("origin", "https://evil.example")
+                .header("sec-fetch-site", "cross-site")
+                .header("content-type", "text/plain")
+                .body(creds.to_string()),
+            403,
+            "CSRF_FAILED",
+        ),
+        (
+            "a form without Origin",
+            http.post(&login)
+                .header("sec-fetch-site", "cross-site")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.clone()),
+            403,
+            "CSRF_FAILED",
+        ),
+        (
+            "text/plain without Origin or fetch metadata",
+            http.post(&login)
+                .header("content-type", "text/plain")
+                .body(creds.to_string()),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            "JSON from a foreign origin",
+            http.post(&login)
+                .header("origin", "https://evil.example")
+                .json(&creds),
+            403,
+            "CSRF_FAILED",
+        ),
+    ];
+    for (name, req, status, code) in refusals {
+        let resp = req.send().await.unwrap();
+        assert!(resp.headers().get("set-cookie").is_none(), "{name}");
+        assert_eq!(resp.status().as_u16(), status, "{name}");
+        expect_error(resp, status, code).await;
+    }
+    let own = gw.url("").trim_end_matches('/').to_owned();
+    let resp = http
+        .post(&login)
+        .header("origin", &own)
+        .header("sec-fetch-site", "same-origin")
+        .json(&creds)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "the gateway's own page");
+    let resp = http.post(&login).json(&creds).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "a non-browser client");
+}
+
+/// SPEC §3: the same-origin web UI sends no `x-eliza-csrf`; its `Origin` (or,
+/// without one, `Sec-Fetch-Site: same-origin`) is the CSRF proof. A foreign
+/// or missing proof is still refused.
+#[tokio::test]
+async fn same_origin_pages_need_no_double_submit() {
+    let gw = Gateway::start().await;
+    let (owner, _) = setup_owner(&gw).await;
+    let url = gw.url("/api/messaging/channels");
+    let own = gw.url("").trim_end_matches('/').to_owned();
+    let body = json!({"name": "ui"});
+    let resp = owner
+        .bare(Method::POST, &url)
+        .header("origin", &own)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "own Origin");
+    let resp = owner
+        .bare(Method::POST, &url)
+        .header("sec-fetch-site", "same-origin")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "same-origin fetch metadata");
+    for (name, site, origin) in [
+        ("cross-site fetch metadata", Some("cross-site"), None),
+        (
+            "foreign Origin",
+            Some("same-origin"),
+            Some("https://evil.example"),
+        ),
+    ] {
+        let mut req = owner.bare(Method::POST, &url).json(&body);
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site);
+        }
+        if let Some(origin) = origin {
+            req = req.header("origin", origin);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 403, "{name}");
+        expect_error(resp, 403, "CSRF_FAILED").await;
+    }
+}

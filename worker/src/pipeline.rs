@@ -95,6 +95,7 @@ async fn route_with(
         Resolution::MethodNotAllowed(allow) => return Err(ApiError::method_not_allowed(allow)),
         Resolution::NotFound => return Err(ErrorCode::NotFound.into()),
     };
+    auth::check_sign_in(&req, config, spec)?;
     let limited = ratelimit::enforce_ip(&req, env, config, spec).await?;
     auth::check_gateway_key(&req, config, spec).map_err(|e| limited.on_error(e))?;
     let caller = auth::authenticate(&req, stores, config, spec, now)

@@ -31,7 +31,9 @@ pub use cookie::{
     clear_session_cookies, cookie_secure, find_cookie, get_cookie, parse_cookie_header,
     session_cookies, CookieLookup, CSRF_COOKIE, SESSION_COOKIE,
 };
-pub use csrf::{check_csrf, csrf_ok, CsrfEvidence, CsrfRefusal, CSRF_HEADER};
+pub use csrf::{
+    check_csrf, check_sign_in, csrf_ok, CsrfEvidence, CsrfRefusal, SignInRefusal, CSRF_HEADER,
+};
 pub use legacy::{legacy_token_active, LEGACY_SCOPE, LEGACY_WINDOW_SECS};
 pub use lifetime::{
     cookie_max_age, new_session_expiry, touch, SessionKind, SessionTimes, Touched,

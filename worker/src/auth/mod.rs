@@ -26,7 +26,8 @@ use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::{Credentials, Permission, RouteId, RouteSpec};
 use agentgate_shared::session::{
-    find_cookie, looks_like_machine_token, CookieLookup, IdentityKind, SESSION_COOKIE,
+    check_sign_in as check_sign_in_rule, find_cookie, looks_like_machine_token, CookieLookup,
+    IdentityKind, SignInRefusal, SESSION_COOKIE,
 };
 use agentgate_shared::ErrorCode;
 use std::collections::BTreeSet;
@@ -145,6 +146,38 @@ pub fn check_gateway_key(req: &Request, config: &Config, spec: &RouteSpec) -> Re
         Some(presented) if key.matches(&presented) => Ok(()),
         Some(_) => Err(ErrorCode::InvalidApiKey.into()),
     }
+}
+
+/// Whether a browser `Origin` may act with the gateway's cookies: the
+/// gateway's own origin (the web UI it serves) or one in `ALLOWED_ORIGINS`.
+pub fn origin_allowed(req: &Request, config: &Config, origin: &str) -> bool {
+    config.origin_allowed(origin)
+        || req
+            .url()
+            .is_ok_and(|u| u.origin().ascii_serialization() == origin)
+}
+
+/// SPEC §3 for the routes that sign a browser in: a same-site request with a
+/// JSON body, checked before anything else runs.
+pub fn check_sign_in(req: &Request, config: &Config, spec: &RouteSpec) -> Result<(), ApiError> {
+    if !spec.issues_session {
+        return Ok(());
+    }
+    let origin = header(req, "origin");
+    let site = header(req, "sec-fetch-site");
+    let content_type = header(req, "content-type");
+    let allowed = |o: &str| origin_allowed(req, config, o);
+    check_sign_in_rule(
+        origin.as_deref(),
+        site.as_deref(),
+        content_type.as_deref(),
+        allowed,
+    )
+    .map_err(|e| match e {
+        SignInRefusal::CrossSite => ApiError::new(ErrorCode::CsrfFailed)
+            .with_message("Signing in is only possible from this gateway's own pages"),
+        SignInRefusal::NotJson => ErrorCode::UnsupportedMediaType.into(),
+    })
 }
 
 /// Establishes the caller for a route, trying credentials in the SPEC §3

@@ -136,9 +136,7 @@ fn check_request_origin(
     _spec: &RouteSpec,
 ) -> Result<(), ApiError> {
     let origin = header(req, "origin");
-    let own_origin = req.url().ok().map(|u| u.origin().ascii_serialization());
-    let origin_allowed =
-        |o: &str| config.origin_allowed(o) || own_origin.as_deref().is_some_and(|own| own == o);
+    let sec_fetch_site = header(req, "sec-fetch-site");
     let unsafe_method = Method::parse(&crate::http::method(req)).is_none_or(Method::is_unsafe);
     if !unsafe_method {
         return Ok(());
@@ -148,7 +146,9 @@ fn check_request_origin(
         cookie: get_cookie(cookies, CSRF_COOKIE),
         header: csrf_header.as_deref(),
         origin: origin.as_deref(),
+        sec_fetch_site: sec_fetch_site.as_deref(),
     };
-    check_csrf(evidence, record.csrf_hash.as_deref(), origin_allowed)
+    let allowed = |o: &str| super::origin_allowed(req, config, o);
+    check_csrf(evidence, record.csrf_hash.as_deref(), allowed)
         .map_err(|e| ApiError::new(ErrorCode::CsrfFailed).with_detail(e.to_string()))
 }
