@@ -8,20 +8,14 @@ source "$(dirname "$0")/tools.sh"
 ensure_tools
 cd "$ROOT"
 
-log "cargo fmt --check"
-cargo fmt --all -- --check
-
-log "clippy (native crates)"
-cargo clippy -p agentgate-shared -p agentgate-e2e --all-targets --locked -- -D warnings
-log "clippy (worker and durable objects, wasm32)"
-cargo clippy -p agentgate-worker -p agentgate-durable-objects --target wasm32-unknown-unknown --locked -- -D warnings
+bash scripts/lint.sh
 
 bash scripts/build.sh
 wasm="$ROOT/worker/build/index_bg.wasm"
 log "wasm module: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped"
 
 log "unit and end-to-end tests"
-AGENTGATE_SKIP_BUILD=1 cargo test -p agentgate-shared -p agentgate-e2e --locked "$@"
+AGENTGATE_SKIP_BUILD=1 cargo test -p agentgate-shared -p agentgate-durable-objects -p agentgate-e2e --locked "$@"
 
 log "end-to-end auth, rooms, agent-message and agents suites again, on PostgreSQL (STORAGE=postgres)"
 AGENTGATE_E2E_STORAGE=postgres AGENTGATE_SKIP_BUILD=1 cargo test -p agentgate-e2e --locked --test auth --test rooms --test agent_messages --test agents "$@"

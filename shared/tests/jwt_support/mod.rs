@@ -2,23 +2,24 @@
 //! fixed test keys, a token builder and a poll-once executor.
 #![allow(dead_code)] // each test file uses a different subset
 
+use agentgate_shared::jwt::wycheproof::VectorKind;
 use agentgate_shared::jwt::{b64url_decode, b64url_encode, KeySet, VerificationKey};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-/// Where the shared Wycheproof vectors live (beside the repository).
-pub const WYCHEPROOF_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/wycheproof"
-);
-
-/// Reads a Wycheproof file, failing loudly when it is missing.
-pub fn wycheproof(name: &str) -> String {
-    let path = format!("{WYCHEPROOF_DIR}/{name}");
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("Wycheproof vector file {path} is required but unreadable: {e}"))
+/// The Wycheproof test set behind each vector kind, as the `wycheproof`
+/// crate bundles it (a dev-dependency: the same files the runner was written
+/// against, nothing read from outside the repository).
+pub fn wycheproof(kind: VectorKind) -> &'static str {
+    use ::wycheproof::{ecdsa, eddsa, mac, rsa_pkcs1_verify};
+    match kind {
+        VectorKind::RsaPkcs1Sha256 => rsa_pkcs1_verify::TestName::Rsa2048Sha256.json_data(),
+        VectorKind::EcdsaP256Sha256P1363 => ecdsa::TestName::EcdsaSecp256r1Sha256P1363.json_data(),
+        VectorKind::Ed25519 => eddsa::TestName::Ed25519.json_data(),
+        VectorKind::HmacSha256 => mac::TestName::HmacSha256.json_data(),
+    }
 }
 
 /// Runs a future that completes without waiting (every verifier here is
