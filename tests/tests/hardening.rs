@@ -382,3 +382,54 @@ async fn same_origin_pages_need_no_double_submit() {
         expect_error(resp, 403, "CSRF_FAILED").await;
     }
 }
+
+/// No self-made admins (SPEC §7): `ADMIN_EMAILS` grants `admin:*` only for an
+/// email a verified identity provider asserts, never one typed into
+/// registration.
+#[tokio::test]
+async fn admin_emails_need_a_proven_address() {
+    use agentgate_e2e::jwt::{hs256, now};
+    use agentgate_e2e::session::{BrowserSession, STRONG_PASSWORD};
+    const SECRET: &str = "hardening-e2e-shared-secret-at-least-32-bytes";
+    let gw = Gateway::builder()
+        .var("ALLOW_REGISTRATION", "true")
+        .var("ADMIN_EMAILS", "admin@example.com")
+        .var("JWT_SECRET", SECRET)
+        .start()
+        .await;
+    setup_owner(&gw).await;
+    let holds_admin = |me: &serde_json::Value| {
+        me["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("admin:*"))
+    };
+    let resp = client()
+        .post(gw.url("/api/auth/register"))
+        .json(&json!({
+            "email": "ADMIN@Example.com",
+            "password": STRONG_PASSWORD,
+            "displayName": "Mallory"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let squatter = BrowserSession::from_response(&resp);
+    let me = json(squatter.me(&gw).await).await;
+    assert!(!holds_admin(&me), "registration granted admin: {me}");
+
+    let me_with = |claims: serde_json::Value| {
+        let token = hs256(SECRET, &claims);
+        let url = gw.url("/api/auth/me");
+        async move { json(client().get(url).bearer_auth(token).send().await.unwrap()).await }
+    };
+    let t = now();
+    let proven = me_with(json!({"sub": "boss", "exp": t + 300,
+        "email": "Admin@example.com", "email_verified": true}))
+    .await;
+    assert!(holds_admin(&proven), "{proven}");
+    let unproven =
+        me_with(json!({"sub": "boss2", "exp": t + 300, "email": "admin@example.com"})).await;
+    assert!(!holds_admin(&unproven), "{unproven}");
+}

@@ -40,7 +40,9 @@ pub use lifetime::{
     BOOTSTRAP_LIFETIME_SECS, BROWSER_CAP_SECS, BROWSER_IDLE_SECS, BROWSER_REMEMBER_CAP_SECS,
     MACHINE_LIFETIME_SECS, TOUCH_PERSIST_GRANULARITY_SECS,
 };
-pub use permissions::{permissions_for, IdentityKind, USER_BASE_PERMISSIONS};
+pub use permissions::{
+    is_admin, permissions_for, proven_email, IdentityKind, USER_BASE_PERMISSIONS,
+};
 pub use token::{
     csrf_token_from_random, looks_like_machine_token, looks_like_session_token,
     looks_like_ws_ticket, machine_token_from_random, public_session_id, session_id_hash,

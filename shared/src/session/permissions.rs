@@ -48,6 +48,26 @@ pub const USER_BASE_PERMISSIONS: [Permission; 8] = [
     Permission::SystemRead,
 ];
 
+/// Whether an identity holds `admin:*` (SPEC §7): the admin flag that only
+/// the owner sets, or an email in `ADMIN_EMAILS` that is proven — asserted
+/// by a verified identity provider (a verified token's `email` with
+/// `email_verified: true`), never an address someone typed into a form.
+/// Emails are compared case-folded.
+pub fn is_admin(admin_flag: bool, proven_email: Option<&str>, admin_emails: &[String]) -> bool {
+    admin_flag
+        || proven_email.is_some_and(|email| {
+            let email = email.trim().to_lowercase();
+            admin_emails.iter().any(|a| a.eq_ignore_ascii_case(&email))
+        })
+}
+
+/// The email a verified token proves: its `email` claim, when the provider
+/// also says `email_verified: true`.
+pub fn proven_email(claims: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
+    let verified = claims.get("email_verified") == Some(&serde_json::Value::Bool(true));
+    verified.then(|| claims.get("email")?.as_str()).flatten()
+}
+
 /// The permissions of an identity: owners hold all; users the
 /// [base set](USER_BASE_PERMISSIONS), plus `admin:*` when `is_admin`
 /// (`ADMIN_EMAILS` or the admin role); machines exactly `scopes` (`is_admin`
@@ -67,5 +87,33 @@ pub fn permissions_for(
             set
         }
         IdentityKind::Machine => scopes.iter().copied().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn admin_comes_only_from_the_flag_or_a_proven_email() {
+        let admins = vec!["boss@example.com".to_string()];
+        assert!(is_admin(true, None, &admins));
+        assert!(is_admin(false, Some("BOSS@example.com"), &admins));
+        assert!(
+            !is_admin(false, None, &admins),
+            "an unproven email is no proof"
+        );
+        assert!(!is_admin(false, Some("other@example.com"), &admins));
+        let claims = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let proven = claims(json!({"email": "boss@example.com", "email_verified": true}));
+        assert_eq!(proven_email(&proven), Some("boss@example.com"));
+        for unproven in [
+            json!({"email": "boss@example.com"}),
+            json!({"email": "boss@example.com", "email_verified": false}),
+            json!({"email": "boss@example.com", "email_verified": "true"}),
+        ] {
+            assert_eq!(proven_email(&claims(unproven)), None);
+        }
     }
 }

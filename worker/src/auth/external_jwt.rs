@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use agentgate_shared::config::Config;
 use agentgate_shared::entity_id::eliza_uuid;
 use agentgate_shared::jwt::{self, Algorithm, JwtError, KeySet, VerificationKey};
-use agentgate_shared::session::{permissions_for, IdentityKind};
+use agentgate_shared::session::{is_admin, permissions_for, proven_email, IdentityKind};
 use agentgate_shared::ErrorCode;
 
 fn invalid(e: JwtError) -> ApiError {
@@ -68,7 +68,9 @@ pub async fn authenticate(token: &str, config: &Config, now: u64) -> Result<Call
             ApiError::new(ErrorCode::InvalidToken).with_detail("token has no subject")
         })?;
     let entity_id = eliza_uuid(&sub);
-    let permissions = permissions_for(IdentityKind::User, false, &[]);
+    // `ADMIN_EMAILS` applies to an email the provider proves (SPEC §7).
+    let admin = is_admin(false, proven_email(&claims.raw), &config.admin_emails);
+    let permissions = permissions_for(IdentityKind::User, admin, &[]);
     Ok(Caller {
         tier: agentgate_shared::ratelimit::tier_for(&permissions),
         scope: EntityScope::new(tenant(config), entity_id.clone()),

@@ -13,8 +13,8 @@ use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::{Method, RouteSpec};
 use agentgate_shared::session::{
-    check_csrf, get_cookie, looks_like_session_token, permissions_for, session_id_hash, touch,
-    CsrfEvidence, IdentityKind, SessionKind, SessionTimes, CSRF_COOKIE, CSRF_HEADER,
+    check_csrf, get_cookie, is_admin, looks_like_session_token, permissions_for, session_id_hash,
+    touch, CsrfEvidence, IdentityKind, SessionKind, SessionTimes, CSRF_COOKIE, CSRF_HEADER,
 };
 use agentgate_shared::ErrorCode;
 use std::collections::BTreeSet;
@@ -94,9 +94,10 @@ fn stored_time(t: i64) -> Result<u64, ApiError> {
     u64::try_from(t).map_err(|_| ApiError::internal("negative stored session time"))
 }
 
-/// What an identity may do (SPEC §7): owners hold everything, users the base
-/// set plus `admin:*` when their email is in `ADMIN_EMAILS` or they carry the
-/// admin flag.
+/// What a local identity may do (SPEC §7): owners hold everything, users the
+/// base set plus `admin:*` when they carry the admin flag the owner sets. A
+/// local identity's email was typed into a form and proves nothing, so
+/// `ADMIN_EMAILS` never applies to it.
 pub fn identity_grants(
     identity: &IdentityRecord,
     config: &Config,
@@ -110,11 +111,7 @@ pub fn identity_grants(
 > {
     let kind = IdentityKind::parse(&identity.kind)
         .ok_or_else(|| ApiError::internal(format!("stored identity kind `{}`", identity.kind)))?;
-    let listed_admin = identity
-        .email
-        .as_deref()
-        .is_some_and(|e| config.admin_emails.iter().any(|a| a == e));
-    let is_admin = identity.is_admin != 0 || listed_admin;
+    let is_admin = is_admin(identity.is_admin != 0, None, &config.admin_emails);
     let permissions = permissions_for(kind, is_admin, &[]);
     let tier = if is_admin || kind == IdentityKind::Owner {
         Tier::Admin
