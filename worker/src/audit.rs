@@ -6,10 +6,10 @@
 //! Events are built only through `shared::audit::AuditEvent::builder`, which
 //! redacts secret-looking metadata and bounds the user agent.
 
-use crate::auth::scope::TenantScope;
 use crate::error::ApiError;
 use crate::pipeline::RequestContext;
 use crate::storage::records::AuditRecord;
+use crate::storage::scope::TenantScope;
 use crate::storage::AuditRepo;
 use crate::{client, random};
 use agentgate_shared::audit::{to_log_line, AuditAction, AuditEvent, Outcome};

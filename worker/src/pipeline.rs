@@ -127,7 +127,7 @@ async fn route_with(
 impl RequestContext<'_> {
     /// The request's store.
     pub fn store(&self) -> Result<&Store, ApiError> {
-        self.stores.get()
+        Ok(self.stores.get()?)
     }
 }
 
