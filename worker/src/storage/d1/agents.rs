@@ -13,7 +13,7 @@ const AGENT_COLUMNS: &str =
 
 /// Owner, or listed in `shared_with` (?2 is the scope's entity).
 const VISIBLE_TO: &str = "(a.owner_entity_id = ?2 \
-     OR EXISTS (SELECT 1 FROM json_each(a.shared_with) s WHERE s.value = ?2))";
+                          OR EXISTS (SELECT 1 FROM json_each(a.shared_with) s WHERE s.value = ?2))";
 
 #[derive(Deserialize)]
 struct AgentRow {
@@ -141,13 +141,11 @@ impl AgentRepo for D1Store {
         scope: &EntityScope,
         agent_id: &str,
     ) -> Result<bool, StorageError> {
-        let changed = self
-            .run(
-                scope,
-                "DELETE FROM agents WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3",
-                &[agent_id.into()],
-            )
-            .await?;
-        Ok(changed > 0)
+        self.changed(
+            scope,
+            "DELETE FROM agents WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3",
+            &[agent_id.into()],
+        )
+        .await
     }
 }

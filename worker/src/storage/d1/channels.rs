@@ -10,7 +10,7 @@ const CHANNEL_COLUMNS: &str = "c.id, c.name, c.type, c.creator_entity_id, c.dm_k
 
 /// One participant (tenant level), unless already there.
 const INSERT_PARTICIPANT: &str = "INSERT OR IGNORE INTO channel_participants \
-     (server_id, channel_id, entity_id, role, added_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+                                  (server_id, channel_id, entity_id, role, added_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 impl ChannelRepo for D1Store {
     async fn create_channel(
@@ -143,15 +143,13 @@ impl ChannelRepo for D1Store {
         channel_id: &str,
         entity_id: &str,
     ) -> Result<bool, StorageError> {
-        let changed = self
-            .run(
-                scope,
-                "DELETE FROM channel_participants \
-                 WHERE server_id = ?1 AND channel_id = ?2 AND entity_id = ?3",
-                &[channel_id.into(), entity_id.into()],
-            )
-            .await?;
-        Ok(changed > 0)
+        self.changed(
+            scope,
+            "DELETE FROM channel_participants \
+             WHERE server_id = ?1 AND channel_id = ?2 AND entity_id = ?3",
+            &[channel_id.into(), entity_id.into()],
+        )
+        .await
     }
 
     async fn dm_channel(

@@ -6,7 +6,7 @@ use crate::storage::scope::{EntityScope, TenantScope};
 use crate::storage::{MachineTokenRepo, StorageError};
 
 const MACHINE_TOKEN_COLUMNS: &str = "id, owner_entity_id, name, token_hash, scopes, channel_id, \
-     agent_id, created_at, expires_at, last_used_at, revoked_at";
+                                     agent_id, created_at, expires_at, last_used_at, revoked_at";
 
 impl MachineTokenRepo for D1Store {
     async fn insert_machine_token(
@@ -73,16 +73,14 @@ impl MachineTokenRepo for D1Store {
         new_hash: &str,
         now: i64,
     ) -> Result<bool, StorageError> {
-        let changed = self
-            .run(
-                scope,
-                "UPDATE machine_tokens SET token_hash = ?4 \
-                 WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3 \
-                 AND revoked_at IS NULL AND expires_at > ?5",
-                &[id.into(), new_hash.into(), now.into()],
-            )
-            .await?;
-        Ok(changed > 0)
+        self.changed(
+            scope,
+            "UPDATE machine_tokens SET token_hash = ?4 \
+             WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3 \
+             AND revoked_at IS NULL AND expires_at > ?5",
+            &[id.into(), new_hash.into(), now.into()],
+        )
+        .await
     }
 
     async fn revoke_machine_token(
@@ -91,14 +89,12 @@ impl MachineTokenRepo for D1Store {
         id: &str,
         now: i64,
     ) -> Result<bool, StorageError> {
-        let changed = self
-            .run(
-                scope,
-                "UPDATE machine_tokens SET revoked_at = ?4 \
-                 WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3 AND revoked_at IS NULL",
-                &[id.into(), now.into()],
-            )
-            .await?;
-        Ok(changed > 0)
+        self.changed(
+            scope,
+            "UPDATE machine_tokens SET revoked_at = ?4 \
+             WHERE server_id = ?1 AND owner_entity_id = ?2 AND id = ?3 AND revoked_at IS NULL",
+            &[id.into(), now.into()],
+        )
+        .await
     }
 }

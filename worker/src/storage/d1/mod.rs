@@ -174,6 +174,16 @@ impl D1Store {
             .unwrap_or(0))
     }
 
+    /// Runs a write; whether it changed any row.
+    async fn changed(
+        &self,
+        scope: &impl Scope,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> Result<bool, StorageError> {
+        Ok(self.run(scope, sql, params).await? > 0)
+    }
+
     /// An insert whose unique constraint is the check: `false` if it refused.
     async fn insert_unique(
         &self,

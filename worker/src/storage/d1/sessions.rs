@@ -90,15 +90,13 @@ impl SessionRepo for D1Store {
         id_hash: &str,
         now: i64,
     ) -> Result<bool, StorageError> {
-        let changed = self
-            .run(
-                scope,
-                "UPDATE sessions SET revoked_at = ?4 \
-                 WHERE server_id = ?1 AND entity_id = ?2 AND id_hash = ?3 AND revoked_at IS NULL",
-                &[id_hash.into(), now.into()],
-            )
-            .await?;
-        Ok(changed > 0)
+        self.changed(
+            scope,
+            "UPDATE sessions SET revoked_at = ?4 \
+             WHERE server_id = ?1 AND entity_id = ?2 AND id_hash = ?3 AND revoked_at IS NULL",
+            &[id_hash.into(), now.into()],
+        )
+        .await
     }
 
     async fn revoke_sessions_except(

@@ -14,7 +14,7 @@ use crate::storage::{AgentRepo, StorageError};
 use tokio_postgres::Row;
 
 const AGENT_COLUMNS: &str = "a.id::text, a.name, a.owner_entity_id::text, a.shared_with::text, \
-     a.status, a.created_at, a.updated_at";
+                             a.status, a.created_at, a.updated_at";
 
 /// Owner, or listed in `shared_with` ($2 is the scope's entity).
 const VISIBLE_TO: &str = "(a.owner_entity_id = $2 OR a.shared_with ? ($2::text))";
@@ -51,24 +51,20 @@ impl AgentRepo for PgStore {
     ) -> Result<bool, StorageError> {
         let id = input_uuid(&a.id, "id")?;
         let shared = shared_json(&a.shared_with)?;
-        self.transact(scope, async |tx| {
-            let inserted = tx
-                .exec(
-                    "INSERT INTO agents (server_id, owner_entity_id, id, name, shared_with, \
-                     status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8) ON CONFLICT DO NOTHING",
-                    &[
-                        P::Uuid(id),
-                        P::Text(&a.name),
-                        P::Text(&shared),
-                        P::Text(&a.status),
-                        P::Int(a.created_at),
-                        P::Int(a.updated_at),
-                    ],
-                )
-                .await?;
-            Ok(inserted == 1)
-        })
+        self.changed(
+            scope,
+            "INSERT INTO agents (server_id, owner_entity_id, id, name, shared_with, \
+             status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8) ON CONFLICT DO NOTHING",
+            &[
+                P::Uuid(id),
+                P::Text(&a.name),
+                P::Text(&shared),
+                P::Text(&a.status),
+                P::Int(a.created_at),
+                P::Int(a.updated_at),
+            ],
+        )
         .await
     }
 
@@ -80,16 +76,14 @@ impl AgentRepo for PgStore {
         let Some(id) = lookup_uuid(agent_id) else {
             return Ok(None);
         };
-        self.transact(scope, async |tx| {
-            tx.first(
-                &format!(
-                    "SELECT {AGENT_COLUMNS} FROM agents a \
-                     WHERE a.server_id = $1 AND {VISIBLE_TO} AND a.id = $3"
-                ),
-                &[P::Uuid(id)],
-            )
-            .await
-        })
+        self.first(
+            scope,
+            &format!(
+                "SELECT {AGENT_COLUMNS} FROM agents a \
+                 WHERE a.server_id = $1 AND {VISIBLE_TO} AND a.id = $3"
+            ),
+            &[P::Uuid(id)],
+        )
         .await
     }
 
@@ -98,16 +92,14 @@ impl AgentRepo for PgStore {
         scope: &EntityScope,
         limit: u32,
     ) -> Result<Vec<AgentRecord>, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.all(
-                &format!(
-                    "SELECT {AGENT_COLUMNS} FROM agents a WHERE a.server_id = $1 AND {VISIBLE_TO} \
-                     ORDER BY a.created_at DESC, a.id DESC LIMIT $3"
-                ),
-                &[P::Int(i64::from(limit.clamp(1, 200)))],
-            )
-            .await
-        })
+        self.all(
+            scope,
+            &format!(
+                "SELECT {AGENT_COLUMNS} FROM agents a WHERE a.server_id = $1 AND {VISIBLE_TO} \
+                 ORDER BY a.created_at DESC, a.id DESC LIMIT $3"
+            ),
+            &[P::Int(i64::from(limit.clamp(1, 200)))],
+        )
         .await
     }
 
@@ -126,25 +118,23 @@ impl AgentRepo for PgStore {
             .as_deref()
             .map(shared_json)
             .transpose()?;
-        self.transact(scope, async |tx| {
-            tx.first(
-                &format!(
-                    "UPDATE agents a SET name = COALESCE($3, a.name), \
-                     shared_with = COALESCE($4::text::jsonb, a.shared_with), \
-                     status = COALESCE($5, a.status), updated_at = $6 \
-                     WHERE a.server_id = $1 AND a.owner_entity_id = $2 AND a.id = $7 \
-                     RETURNING {AGENT_COLUMNS}"
-                ),
-                &[
-                    P::OptText(changes.name.as_deref()),
-                    P::OptText(shared.as_deref()),
-                    P::OptText(changes.status.as_deref()),
-                    P::Int(now),
-                    P::Uuid(id),
-                ],
-            )
-            .await
-        })
+        self.first(
+            scope,
+            &format!(
+                "UPDATE agents a SET name = COALESCE($3, a.name), \
+                 shared_with = COALESCE($4::text::jsonb, a.shared_with), \
+                 status = COALESCE($5, a.status), updated_at = $6 \
+                 WHERE a.server_id = $1 AND a.owner_entity_id = $2 AND a.id = $7 \
+                 RETURNING {AGENT_COLUMNS}"
+            ),
+            &[
+                P::OptText(changes.name.as_deref()),
+                P::OptText(shared.as_deref()),
+                P::OptText(changes.status.as_deref()),
+                P::Int(now),
+                P::Uuid(id),
+            ],
+        )
         .await
     }
 
@@ -156,15 +146,11 @@ impl AgentRepo for PgStore {
         let Some(id) = lookup_uuid(agent_id) else {
             return Ok(false);
         };
-        self.transact(scope, async |tx| {
-            let deleted = tx
-                .exec(
-                    "DELETE FROM agents WHERE server_id = $1 AND owner_entity_id = $2 AND id = $3",
-                    &[P::Uuid(id)],
-                )
-                .await?;
-            Ok(deleted > 0)
-        })
+        self.changed(
+            scope,
+            "DELETE FROM agents WHERE server_id = $1 AND owner_entity_id = $2 AND id = $3",
+            &[P::Uuid(id)],
+        )
         .await
     }
 }

@@ -29,26 +29,24 @@ impl AuditRepo for PgStore {
             .as_deref()
             .map(|a| record_uuid(a, "actor id"))
             .transpose()?;
-        self.transact(scope, async |tx| {
-            tx.exec(
-                "INSERT INTO audit_events (server_id, id, ts, actor_identity_id, ip, user_agent, \
-                 action, outcome, metadata) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
-                &[
-                    P::Uuid(id),
-                    P::Int(e.ts),
-                    P::OptUuid(actor),
-                    P::OptText(e.ip.as_deref()),
-                    P::OptText(e.user_agent.as_deref()),
-                    P::Text(&e.action),
-                    P::Text(&e.outcome),
-                    P::Text(&e.metadata),
-                ],
-            )
-            .await
-            .map(drop)
-        })
+        self.exec(
+            scope,
+            "INSERT INTO audit_events (server_id, id, ts, actor_identity_id, ip, user_agent, \
+             action, outcome, metadata) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+            &[
+                P::Uuid(id),
+                P::Int(e.ts),
+                P::OptUuid(actor),
+                P::OptText(e.ip.as_deref()),
+                P::OptText(e.user_agent.as_deref()),
+                P::Text(&e.action),
+                P::Text(&e.outcome),
+                P::Text(&e.metadata),
+            ],
+        )
         .await
+        .map(drop)
     }
 
     async fn audit_page(
@@ -57,18 +55,16 @@ impl AuditRepo for PgStore {
         before_ts: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditRecord>, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.all(
-                "SELECT id::text, ts, actor_identity_id::text, ip, user_agent, action, outcome, \
-                 metadata::text FROM audit_events \
-                 WHERE server_id = $1 AND ts < $2 ORDER BY ts DESC, id DESC LIMIT $3",
-                &[
-                    P::Int(before_ts.unwrap_or(i64::MAX / 2)),
-                    P::Int(i64::from(limit.clamp(1, 200))),
-                ],
-            )
-            .await
-        })
+        self.all(
+            scope,
+            "SELECT id::text, ts, actor_identity_id::text, ip, user_agent, action, outcome, \
+             metadata::text FROM audit_events \
+             WHERE server_id = $1 AND ts < $2 ORDER BY ts DESC, id DESC LIMIT $3",
+            &[
+                P::Int(before_ts.unwrap_or(i64::MAX / 2)),
+                P::Int(i64::from(limit.clamp(1, 200))),
+            ],
+        )
         .await
     }
 }

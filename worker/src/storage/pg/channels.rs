@@ -83,15 +83,13 @@ impl ChannelRepo for PgStore {
         let Some(id) = lookup_uuid(channel_id) else {
             return Ok(None);
         };
-        self.transact(scope, async |tx| {
-            tx.first(
-                &format!(
-                    "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.server_id = $1 AND c.id = $2"
-                ),
-                &[P::Uuid(id)],
-            )
-            .await
-        })
+        self.first(
+            scope,
+            &format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.server_id = $1 AND c.id = $2"
+            ),
+            &[P::Uuid(id)],
+        )
         .await
     }
 
@@ -101,21 +99,19 @@ impl ChannelRepo for PgStore {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ChannelRecord>, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.all(
-                &format!(
-                    "SELECT {CHANNEL_COLUMNS} FROM channel_participants p \
-                     JOIN channels c ON c.id = p.channel_id AND c.server_id = p.server_id \
-                     WHERE p.server_id = $1 AND p.entity_id = $2 AND c.created_at < $3 \
-                     ORDER BY c.created_at DESC, c.id DESC LIMIT $4"
-                ),
-                &[
-                    P::Int(before.unwrap_or(i64::MAX / 2)),
-                    P::Int(i64::from(limit.clamp(1, 100))),
-                ],
-            )
-            .await
-        })
+        self.all(
+            scope,
+            &format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channel_participants p \
+                 JOIN channels c ON c.id = p.channel_id AND c.server_id = p.server_id \
+                 WHERE p.server_id = $1 AND p.entity_id = $2 AND c.created_at < $3 \
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT $4"
+            ),
+            &[
+                P::Int(before.unwrap_or(i64::MAX / 2)),
+                P::Int(i64::from(limit.clamp(1, 100))),
+            ],
+        )
         .await
     }
 
@@ -127,14 +123,12 @@ impl ChannelRepo for PgStore {
         let Some(id) = lookup_uuid(channel_id) else {
             return Ok(false);
         };
-        self.transact(scope, async |tx| {
-            tx.exists(
-                "SELECT 1 FROM channel_participants \
-                 WHERE channel_id = $3 AND entity_id = $2 AND server_id = $1",
-                &[P::Uuid(id)],
-            )
-            .await
-        })
+        self.exists(
+            scope,
+            "SELECT 1 FROM channel_participants \
+             WHERE channel_id = $3 AND entity_id = $2 AND server_id = $1",
+            &[P::Uuid(id)],
+        )
         .await
     }
 
@@ -146,14 +140,12 @@ impl ChannelRepo for PgStore {
         let Some(id) = lookup_uuid(channel_id) else {
             return Ok(Vec::new());
         };
-        self.transact(scope, async |tx| {
-            tx.all(
-                "SELECT entity_id::text FROM channel_participants \
-                 WHERE server_id = $1 AND channel_id = $2 ORDER BY added_at, entity_id LIMIT 500",
-                &[P::Uuid(id)],
-            )
-            .await
-        })
+        self.all(
+            scope,
+            "SELECT entity_id::text FROM channel_participants \
+             WHERE server_id = $1 AND channel_id = $2 ORDER BY added_at, entity_id LIMIT 500",
+            &[P::Uuid(id)],
+        )
         .await
     }
 
@@ -166,20 +158,18 @@ impl ChannelRepo for PgStore {
     ) -> Result<(), StorageError> {
         let channel = input_uuid(channel_id, "channelId")?;
         let entity = input_uuid(entity_id, "entityId")?;
-        self.transact(scope, async |tx| {
-            tx.exec(
-                INSERT_PARTICIPANTS,
-                &[
-                    P::Uuid(channel),
-                    P::Int(now),
-                    P::Bool(false),
-                    P::Uuids(vec![entity]),
-                ],
-            )
-            .await
-            .map(drop)
-        })
+        self.exec(
+            scope,
+            INSERT_PARTICIPANTS,
+            &[
+                P::Uuid(channel),
+                P::Int(now),
+                P::Bool(false),
+                P::Uuids(vec![entity]),
+            ],
+        )
         .await
+        .map(drop)
     }
 
     async fn remove_participant(
@@ -192,16 +182,12 @@ impl ChannelRepo for PgStore {
         else {
             return Ok(false);
         };
-        self.transact(scope, async |tx| {
-            let changed = tx
-                .exec(
-                    "DELETE FROM channel_participants \
-                     WHERE server_id = $1 AND channel_id = $2 AND entity_id = $3",
-                    &[P::Uuid(channel), P::Uuid(entity)],
-                )
-                .await?;
-            Ok(changed > 0)
-        })
+        self.changed(
+            scope,
+            "DELETE FROM channel_participants \
+             WHERE server_id = $1 AND channel_id = $2 AND entity_id = $3",
+            &[P::Uuid(channel), P::Uuid(entity)],
+        )
         .await
     }
 

@@ -8,7 +8,7 @@ use crate::storage::{IdentityRepo, StorageError};
 use tokio_postgres::Row;
 
 const IDENTITY_COLUMNS: &str = "id::text, kind, display_name, email, password_hash, \
-     cloud_user_id, is_admin, tier, created_at";
+                                cloud_user_id, is_admin, tier, created_at";
 
 impl FromRow for IdentityRecord {
     fn from_row(r: &Row) -> Result<Self, StorageError> {
@@ -33,27 +33,23 @@ impl IdentityRepo for PgStore {
         i: &IdentityRecord,
     ) -> Result<bool, StorageError> {
         let id = record_uuid(&i.id, "identity id")?;
-        self.transact(scope, async |tx| {
-            let inserted = tx
-                .exec(
-                    "INSERT INTO identities (server_id, id, kind, display_name, email, \
-                     password_hash, cloud_user_id, is_admin, tier, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-                    &[
-                        P::Uuid(id),
-                        P::Text(&i.kind),
-                        P::Text(&i.display_name),
-                        P::OptText(i.email.as_deref()),
-                        P::OptText(i.password_hash.as_deref()),
-                        P::OptText(i.cloud_user_id.as_deref()),
-                        P::Bool(i.is_admin != 0),
-                        P::Text(&i.tier),
-                        P::Int(i.created_at),
-                    ],
-                )
-                .await?;
-            Ok(inserted > 0)
-        })
+        self.changed(
+            scope,
+            "INSERT INTO identities (server_id, id, kind, display_name, email, \
+             password_hash, cloud_user_id, is_admin, tier, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            &[
+                P::Uuid(id),
+                P::Text(&i.kind),
+                P::Text(&i.display_name),
+                P::OptText(i.email.as_deref()),
+                P::OptText(i.password_hash.as_deref()),
+                P::OptText(i.cloud_user_id.as_deref()),
+                P::Bool(i.is_admin != 0),
+                P::Text(&i.tier),
+                P::Int(i.created_at),
+            ],
+        )
         .await
     }
 
@@ -76,50 +72,40 @@ impl IdentityRepo for PgStore {
     }
 
     async fn identity(&self, scope: &EntityScope) -> Result<Option<IdentityRecord>, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.first(
-                &format!(
-                    "SELECT {IDENTITY_COLUMNS} FROM identities WHERE server_id = $1 AND id = $2"
-                ),
-                &[],
-            )
-            .await
-        })
+        self.first(
+            scope,
+            &format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE server_id = $1 AND id = $2"),
+            &[],
+        )
         .await
     }
 
     async fn owner_exists(&self, scope: &TenantScope) -> Result<bool, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.exists(
-                "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' LIMIT 1",
-                &[],
-            )
-            .await
-        })
+        self.exists(
+            scope,
+            "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' LIMIT 1",
+            &[],
+        )
         .await
     }
 
     async fn set_password_hash(&self, scope: &EntityScope, phc: &str) -> Result<(), StorageError> {
-        self.transact(scope, async |tx| {
-            tx.exec(
-                "UPDATE identities SET password_hash = $3 WHERE server_id = $1 AND id = $2",
-                &[P::Text(phc)],
-            )
-            .await
-            .map(drop)
-        })
+        self.exec(
+            scope,
+            "UPDATE identities SET password_hash = $3 WHERE server_id = $1 AND id = $2",
+            &[P::Text(phc)],
+        )
         .await
+        .map(drop)
     }
 
     async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.exists(
-                "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' \
-                 AND (password_hash IS NOT NULL OR cloud_user_id IS NOT NULL) LIMIT 1",
-                &[],
-            )
-            .await
-        })
+        self.exists(
+            scope,
+            "SELECT 1 FROM identities WHERE server_id = $1 AND kind = 'owner' \
+             AND (password_hash IS NOT NULL OR cloud_user_id IS NOT NULL) LIMIT 1",
+            &[],
+        )
         .await
     }
 }

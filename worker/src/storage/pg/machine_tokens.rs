@@ -9,7 +9,7 @@ use crate::storage::{MachineTokenRepo, StorageError};
 use tokio_postgres::Row;
 
 const MACHINE_TOKEN_COLUMNS: &str = "id::text, owner_entity_id::text, name, token_hash, \
-     scopes::text, channel_id::text, created_at, expires_at, last_used_at, revoked_at, agent_id";
+                                     scopes::text, channel_id::text, created_at, expires_at, last_used_at, revoked_at, agent_id";
 
 impl FromRow for MachineTokenRecord {
     fn from_row(r: &Row) -> Result<Self, StorageError> {
@@ -41,26 +41,24 @@ impl MachineTokenRepo for PgStore {
             .as_deref()
             .map(|c| input_uuid(c, "channelId"))
             .transpose()?;
-        self.transact(scope, async |tx| {
-            tx.exec(
-                "INSERT INTO machine_tokens (server_id, owner_entity_id, id, name, token_hash, \
-                 scopes, channel_id, created_at, expires_at, agent_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)",
-                &[
-                    P::Uuid(id),
-                    P::Text(&t.name),
-                    P::Text(&t.token_hash),
-                    P::Text(&t.scopes),
-                    P::OptUuid(channel),
-                    P::Int(t.created_at),
-                    P::Int(t.expires_at),
-                    P::OptText(t.agent_id.as_deref()),
-                ],
-            )
-            .await
-            .map(drop)
-        })
+        self.exec(
+            scope,
+            "INSERT INTO machine_tokens (server_id, owner_entity_id, id, name, token_hash, \
+             scopes, channel_id, created_at, expires_at, agent_id) \
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)",
+            &[
+                P::Uuid(id),
+                P::Text(&t.name),
+                P::Text(&t.token_hash),
+                P::Text(&t.scopes),
+                P::OptUuid(channel),
+                P::Int(t.created_at),
+                P::Int(t.expires_at),
+                P::OptText(t.agent_id.as_deref()),
+            ],
+        )
         .await
+        .map(drop)
     }
 
     async fn machine_token_by_hash(
@@ -86,17 +84,15 @@ impl MachineTokenRepo for PgStore {
         &self,
         scope: &EntityScope,
     ) -> Result<Vec<MachineTokenRecord>, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.all(
-                &format!(
-                    "SELECT {MACHINE_TOKEN_COLUMNS} FROM machine_tokens \
-                     WHERE server_id = $1 AND owner_entity_id = $2 \
-                     ORDER BY created_at DESC, id DESC LIMIT 200"
-                ),
-                &[],
-            )
-            .await
-        })
+        self.all(
+            scope,
+            &format!(
+                "SELECT {MACHINE_TOKEN_COLUMNS} FROM machine_tokens \
+                 WHERE server_id = $1 AND owner_entity_id = $2 \
+                 ORDER BY created_at DESC, id DESC LIMIT 200"
+            ),
+            &[],
+        )
         .await
     }
 
@@ -110,17 +106,13 @@ impl MachineTokenRepo for PgStore {
         let Some(id) = lookup_uuid(id) else {
             return Ok(false);
         };
-        self.transact(scope, async |tx| {
-            let changed = tx
-                .exec(
-                    "UPDATE machine_tokens SET token_hash = $4 \
-                     WHERE server_id = $1 AND owner_entity_id = $2 AND id = $3 \
-                     AND revoked_at IS NULL AND expires_at > $5",
-                    &[P::Uuid(id), P::Text(new_hash), P::Int(now)],
-                )
-                .await?;
-            Ok(changed > 0)
-        })
+        self.changed(
+            scope,
+            "UPDATE machine_tokens SET token_hash = $4 \
+             WHERE server_id = $1 AND owner_entity_id = $2 AND id = $3 \
+             AND revoked_at IS NULL AND expires_at > $5",
+            &[P::Uuid(id), P::Text(new_hash), P::Int(now)],
+        )
         .await
     }
 
@@ -133,17 +125,13 @@ impl MachineTokenRepo for PgStore {
         let Some(id) = lookup_uuid(id) else {
             return Ok(false);
         };
-        self.transact(scope, async |tx| {
-            let changed = tx
-                .exec(
-                    "UPDATE machine_tokens SET revoked_at = $4 \
-                     WHERE server_id = $1 AND owner_entity_id = $2 AND id = $3 \
-                     AND revoked_at IS NULL",
-                    &[P::Uuid(id), P::Int(now)],
-                )
-                .await?;
-            Ok(changed > 0)
-        })
+        self.changed(
+            scope,
+            "UPDATE machine_tokens SET revoked_at = $4 \
+             WHERE server_id = $1 AND owner_entity_id = $2 AND id = $3 \
+             AND revoked_at IS NULL",
+            &[P::Uuid(id), P::Int(now)],
+        )
         .await
     }
 }

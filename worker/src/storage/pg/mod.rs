@@ -127,7 +127,8 @@ impl PgStore {
 
     /// Runs `work` as one transaction bound to `scope`: commits after
     /// success, rolls back after failure (see [`Tx::finish`]). Every
-    /// repository method is one call of this or [`Self::transact_as`].
+    /// repository method is one transaction: this, [`Self::transact_as`], or
+    /// one of the single-statement helpers below.
     async fn transact<T>(
         &self,
         scope: &impl Scope,
@@ -146,6 +147,61 @@ impl PgStore {
         let tx = self.begin(settings).await?;
         let result = work(&tx).await;
         tx.finish(result).await
+    }
+
+    /// One query as its own transaction: its rows, decoded (bound as
+    /// [`Tx::rows`]).
+    async fn all<T: FromRow>(
+        &self,
+        scope: &impl Scope,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<Vec<T>, StorageError> {
+        self.transact(scope, async |tx| tx.all(sql, params).await)
+            .await
+    }
+
+    /// One query as its own transaction: its first row, decoded.
+    async fn first<T: FromRow>(
+        &self,
+        scope: &impl Scope,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<Option<T>, StorageError> {
+        self.transact(scope, async |tx| tx.first(sql, params).await)
+            .await
+    }
+
+    /// One query as its own transaction: whether it has any row.
+    async fn exists(
+        &self,
+        scope: &impl Scope,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<bool, StorageError> {
+        self.transact(scope, async |tx| tx.exists(sql, params).await)
+            .await
+    }
+
+    /// One write as its own transaction; the number of rows it changed.
+    async fn exec(
+        &self,
+        scope: &impl Scope,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<u64, StorageError> {
+        self.transact(scope, async |tx| tx.exec(sql, params).await)
+            .await
+    }
+
+    /// One write as its own transaction; whether it changed any row.
+    async fn changed(
+        &self,
+        scope: &impl Scope,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<bool, StorageError> {
+        Ok(self.exec(scope, sql, params).await? > 0)
     }
 
     /// Takes the connection, `BEGIN`s and applies the settings.
@@ -180,10 +236,10 @@ impl PgStore {
             client
                 .query_typed(
                     "SELECT set_config('app.server_id', $1, true), \
-                        set_config('app.entity_id', $2, true), \
-                        set_config('app.credential_hash', $3, true), \
-                        set_config('app.login_email', $4, true), \
-                        set_config('statement_timeout', $5, true)",
+                     set_config('app.entity_id', $2, true), \
+                     set_config('app.credential_hash', $3, true), \
+                     set_config('app.login_email', $4, true), \
+                     set_config('statement_timeout', $5, true)",
                     &params,
                 )
                 .await

@@ -9,8 +9,8 @@ use crate::storage::{SessionRepo, StorageError};
 use tokio_postgres::Row;
 
 const SESSION_COLUMNS: &str = "id_hash, identity_id::text, entity_id::text, kind, csrf_hash, \
-     remember_device, created_at, last_seen_at, expires_at, absolute_expires_at, revoked_at, \
-     ip, user_agent";
+                               remember_device, created_at, last_seen_at, expires_at, absolute_expires_at, revoked_at, \
+                               ip, user_agent";
 
 impl FromRow for SessionRecord {
     fn from_row(r: &Row) -> Result<Self, StorageError> {
@@ -39,30 +39,28 @@ impl SessionRepo for PgStore {
         s: &SessionRecord,
     ) -> Result<(), StorageError> {
         let identity_id = record_uuid(&s.identity_id, "identity id")?;
-        self.transact(scope, async |tx| {
-            tx.exec(
-                "INSERT INTO sessions (server_id, entity_id, id_hash, identity_id, kind, \
-                 csrf_hash, remember_device, created_at, last_seen_at, expires_at, \
-                 absolute_expires_at, revoked_at, ip, user_agent) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13)",
-                &[
-                    P::Text(&s.id_hash),
-                    P::Uuid(identity_id),
-                    P::Text(&s.kind),
-                    P::OptText(s.csrf_hash.as_deref()),
-                    P::Bool(s.remember_device != 0),
-                    P::Int(s.created_at),
-                    P::Int(s.last_seen_at),
-                    P::Int(s.expires_at),
-                    P::Int(s.absolute_expires_at),
-                    P::OptText(s.ip.as_deref()),
-                    P::OptText(s.user_agent.as_deref()),
-                ],
-            )
-            .await
-            .map(drop)
-        })
+        self.exec(
+            scope,
+            "INSERT INTO sessions (server_id, entity_id, id_hash, identity_id, kind, \
+             csrf_hash, remember_device, created_at, last_seen_at, expires_at, \
+             absolute_expires_at, revoked_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13)",
+            &[
+                P::Text(&s.id_hash),
+                P::Uuid(identity_id),
+                P::Text(&s.kind),
+                P::OptText(s.csrf_hash.as_deref()),
+                P::Bool(s.remember_device != 0),
+                P::Int(s.created_at),
+                P::Int(s.last_seen_at),
+                P::Int(s.expires_at),
+                P::Int(s.absolute_expires_at),
+                P::OptText(s.ip.as_deref()),
+                P::OptText(s.user_agent.as_deref()),
+            ],
+        )
         .await
+        .map(drop)
     }
 
     async fn session_by_hash(
@@ -90,30 +88,26 @@ impl SessionRepo for PgStore {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StorageError> {
-        self.transact(scope, async |tx| {
-            tx.exec(
-                "UPDATE sessions SET last_seen_at = $4, expires_at = $5 \
-                 WHERE server_id = $1 AND entity_id = $2 AND id_hash = $3 AND revoked_at IS NULL",
-                &[P::Text(id_hash), P::Int(now), P::Int(expires_at)],
-            )
-            .await
-            .map(drop)
-        })
+        self.exec(
+            scope,
+            "UPDATE sessions SET last_seen_at = $4, expires_at = $5 \
+             WHERE server_id = $1 AND entity_id = $2 AND id_hash = $3 AND revoked_at IS NULL",
+            &[P::Text(id_hash), P::Int(now), P::Int(expires_at)],
+        )
         .await
+        .map(drop)
     }
 
     async fn sessions(&self, scope: &EntityScope) -> Result<Vec<SessionRecord>, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.all(
-                &format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions \
-                     WHERE server_id = $1 AND entity_id = $2 AND revoked_at IS NULL \
-                     ORDER BY created_at DESC LIMIT 200"
-                ),
-                &[],
-            )
-            .await
-        })
+        self.all(
+            scope,
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions \
+                 WHERE server_id = $1 AND entity_id = $2 AND revoked_at IS NULL \
+                 ORDER BY created_at DESC LIMIT 200"
+            ),
+            &[],
+        )
         .await
     }
 
@@ -123,17 +117,13 @@ impl SessionRepo for PgStore {
         id_hash: &str,
         now: i64,
     ) -> Result<bool, StorageError> {
-        self.transact(scope, async |tx| {
-            let changed = tx
-                .exec(
-                    "UPDATE sessions SET revoked_at = $4 \
-                     WHERE server_id = $1 AND entity_id = $2 AND id_hash = $3 \
-                     AND revoked_at IS NULL",
-                    &[P::Text(id_hash), P::Int(now)],
-                )
-                .await?;
-            Ok(changed > 0)
-        })
+        self.changed(
+            scope,
+            "UPDATE sessions SET revoked_at = $4 \
+             WHERE server_id = $1 AND entity_id = $2 AND id_hash = $3 \
+             AND revoked_at IS NULL",
+            &[P::Text(id_hash), P::Int(now)],
+        )
         .await
     }
 
@@ -143,15 +133,13 @@ impl SessionRepo for PgStore {
         keep: Option<&str>,
         now: i64,
     ) -> Result<Vec<String>, StorageError> {
-        self.transact(scope, async |tx| {
-            tx.all(
-                "UPDATE sessions SET revoked_at = $4 \
-                 WHERE server_id = $1 AND entity_id = $2 AND id_hash <> $3 AND revoked_at IS NULL \
-                 RETURNING id_hash",
-                &[P::Text(keep.unwrap_or("")), P::Int(now)],
-            )
-            .await
-        })
+        self.all(
+            scope,
+            "UPDATE sessions SET revoked_at = $4 \
+             WHERE server_id = $1 AND entity_id = $2 AND id_hash <> $3 AND revoked_at IS NULL \
+             RETURNING id_hash",
+            &[P::Text(keep.unwrap_or("")), P::Int(now)],
+        )
         .await
     }
 }

@@ -26,21 +26,19 @@ impl WsTicketRepo for PgStore {
         g: &WsTicketGrant,
     ) -> Result<(), StorageError> {
         let channel = record_uuid(&g.channel_id, "channel id")?;
-        self.transact(scope, async |tx| {
-            tx.exec(
-                "INSERT INTO ws_tickets (server_id, entity_id, ticket_hash, channel_id, \
-                 session_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    P::Text(ticket_hash),
-                    P::Uuid(channel),
-                    P::OptText(g.session_hash.as_deref()),
-                    P::Int(g.expires_at),
-                ],
-            )
-            .await
-            .map(drop)
-        })
+        self.exec(
+            scope,
+            "INSERT INTO ws_tickets (server_id, entity_id, ticket_hash, channel_id, \
+             session_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                P::Text(ticket_hash),
+                P::Uuid(channel),
+                P::OptText(g.session_hash.as_deref()),
+                P::Int(g.expires_at),
+            ],
+        )
         .await
+        .map(drop)
     }
 
     async fn consume_ticket(
