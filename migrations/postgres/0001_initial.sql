@@ -1,7 +1,7 @@
 -- agentgate schema v1 (PostgreSQL, reached through Hyperdrive), with
 -- row-level security. The same tables, columns and keys as
 -- migrations/d1/0001_initial.sql; the repositories map 1:1
--- (worker/src/storage/pg.rs).
+-- (worker/src/storage/pg/).
 --
 -- Who runs this: the database OWNER role (scripts/pg.sh uses
 -- `agentgate_owner`: LOGIN CREATEROLE, not a superuser), with

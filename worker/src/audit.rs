@@ -6,12 +6,12 @@
 //! Events are built only through `shared::audit::AuditEvent::builder`, which
 //! redacts secret-looking metadata and bounds the user agent.
 
-use crate::auth::scope::TenantScope;
 use crate::client::ClientInfo;
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::random;
 use crate::storage::records::AuditRecord;
+use crate::storage::scope::TenantScope;
 use crate::storage::AuditRepo;
 use agentgate_shared::audit::{to_log_line, AuditAction, AuditEvent, Outcome};
 use serde_json::Value;

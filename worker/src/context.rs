@@ -61,7 +61,7 @@ impl<'a> RequestContext<'a> {
 
     /// The request's store.
     pub fn store(&self) -> Result<&Store, ApiError> {
-        self.stores.get()
+        Ok(self.stores.get()?)
     }
 
     /// The authenticated caller (the pipeline guarantees one on non-public

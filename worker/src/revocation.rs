@@ -7,9 +7,9 @@
 //! session expiry on each message. Closing is best effort on top of that: a
 //! room that can't be reached is logged, not retried.
 
-use crate::auth::scope::EntityScope;
 use crate::error::ApiError;
 use crate::rooms;
+use crate::storage::scope::EntityScope;
 use crate::storage::ChannelRepo;
 use agentgate_durable_objects::room_protocol::{CloseSockets, CLOSE_SESSION_REVOKED};
 use worker::Env;

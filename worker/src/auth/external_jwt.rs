@@ -4,10 +4,10 @@
 //! the verifier (WebCrypto for RSA/EC/Ed25519, Rust for HMAC).
 
 use super::remote_keys::RemoteKeys;
-use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::crypto::WorkerVerifier;
 use crate::error::ApiError;
+use crate::storage::scope::EntityScope;
 use agentgate_shared::config::Config;
 use agentgate_shared::entity_id::eliza_uuid;
 use agentgate_shared::jwt::{self, Algorithm, JwtError, KeySet, VerificationKey};

@@ -3,9 +3,9 @@
 //! `legacy`, and ends early once the owner has a stronger login (a password
 //! or a cloud link). Every use is logged as deprecated.
 
-use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
+use crate::storage::scope::EntityScope;
 use crate::storage::{IdentityRepo, Store};
 use agentgate_shared::config::{Config, LegacyTokenConfig};
 use agentgate_shared::entity_id::eliza_uuid;

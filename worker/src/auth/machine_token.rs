@@ -3,10 +3,10 @@
 //! the scopes the owner gave them. A token is its own entity (its id), or,
 //! when bound to an agent, acts as that agent.
 
-use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::storage::records::MachineTokenRecord;
+use crate::storage::scope::EntityScope;
 use crate::storage::{AgentRepo, MachineTokenRepo, Store};
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;

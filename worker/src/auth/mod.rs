@@ -8,7 +8,6 @@ mod external_jwt;
 mod legacy;
 mod machine_token;
 mod remote_keys;
-pub mod scope;
 mod session;
 pub mod session_issue;
 mod ticket;
@@ -16,11 +15,10 @@ mod ticket;
 pub use machine_token::stored_scopes as machine_token_scopes;
 pub use ticket::{TICKET_PREFIX, TICKET_TTL_SECS};
 
-use scope::{EntityScope, TenantScope};
-
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::http::{header, query_param};
+use crate::storage::scope::{EntityScope, TenantScope};
 use crate::storage::RequestStore;
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;

@@ -3,11 +3,11 @@
 //! fixed for machine and bootstrap sessions), and unsafe methods must carry
 //! the CSRF proof. A revoked or expired session fails on its very next use.
 
-use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::http::header;
 use crate::storage::records::{IdentityRecord, SessionRecord};
+use crate::storage::scope::EntityScope;
 use crate::storage::{IdentityRepo, SessionRepo, Store};
 use agentgate_shared::config::Config;
 use agentgate_shared::ratelimit::Tier;

@@ -2,10 +2,10 @@
 //! fixation), only its SHA-256 stored, the CSRF token bound to it, and the two
 //! cookies with the SPEC's attributes.
 
-use super::scope::EntityScope;
 use crate::error::ApiError;
 use crate::random;
 use crate::storage::records::SessionRecord;
+use crate::storage::scope::EntityScope;
 use crate::storage::SessionRepo;
 use agentgate_shared::audit::{truncate_chars, MAX_USER_AGENT_CHARS};
 use agentgate_shared::config::Config;

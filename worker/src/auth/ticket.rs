@@ -2,9 +2,9 @@
 //! issues one for a channel; the upgrade presents it as `?ticket=`; it works
 //! once, within 30 s. Only its SHA-256 is stored.
 
-use super::scope::EntityScope;
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
+use crate::storage::scope::EntityScope;
 use crate::storage::{SessionRepo, Store, WsTicketRepo};
 use agentgate_shared::config::Config;
 use agentgate_shared::ids::sha256_hex;

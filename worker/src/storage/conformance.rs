@@ -9,13 +9,12 @@
 //! a different scope) than the one that wrote it, so a back end that loses,
 //! leaks or duplicates rows fails.
 
-use crate::auth::scope::{EntityScope, TenantScope};
-use crate::error::ApiError;
 use crate::random;
 use crate::storage::records::*;
+use crate::storage::scope::{EntityScope, TenantScope};
 use crate::storage::{
-    AuditRepo, BootstrapJtiRepo, ChannelRepo, IdentityRepo, MachineTokenRepo, SessionRepo, Store,
-    WsTicketRepo,
+    AuditRepo, BootstrapJtiRepo, ChannelRepo, IdentityRepo, MachineTokenRepo, SessionRepo,
+    StorageError, Store, WsTicketRepo,
 };
 use agentgate_shared::config::Config;
 use agentgate_shared::ids::uuid_v7;
@@ -51,7 +50,11 @@ pub struct CaseOutcome {
 }
 
 /// Runs every case against `store`; never stops at the first failure.
-pub async fn run(store: &Store, config: &Config, now: i64) -> Result<Vec<CaseOutcome>, ApiError> {
+pub async fn run(
+    store: &Store,
+    config: &Config,
+    now: i64,
+) -> Result<Vec<CaseOutcome>, StorageError> {
     let fixture = Fixture {
         store,
         a: fresh_tenant(config)?,
@@ -70,28 +73,27 @@ pub async fn run(store: &Store, config: &Config, now: i64) -> Result<Vec<CaseOut
     Ok(outcomes)
 }
 
-fn fresh_tenant(config: &Config) -> Result<Config, ApiError> {
+fn fresh_tenant(config: &Config) -> Result<Config, StorageError> {
     let mut tenant = config.clone();
     tenant.server_id = new_id()?
         .parse()
-        .map_err(|_| ApiError::internal("uuid_v7 produced a malformed id"))?;
+        .map_err(|_| StorageError::Internal("uuid_v7 produced a malformed id".into()))?;
     Ok(tenant)
 }
 
-fn new_id() -> Result<String, ApiError> {
+fn new_id() -> Result<String, StorageError> {
     let now_ms = worker::Date::now().as_millis();
-    Ok(uuid_v7(now_ms, random::bytes::<10>()?))
+    let random = random::bytes::<10>()
+        .map_err(|e| StorageError::Internal(e.detail().unwrap_or_default().to_owned()))?;
+    Ok(uuid_v7(now_ms, random))
 }
 
 /// Why a case failed.
 struct Failure(String);
 
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
-        Failure(format!(
-            "storage call failed: {}",
-            e.detail().unwrap_or("(no detail)")
-        ))
+impl From<StorageError> for Failure {
+    fn from(e: StorageError) -> Self {
+        Failure(format!("storage call failed: {e}"))
     }
 }
 
@@ -135,12 +137,14 @@ impl Fixture<'_> {
         }
     }
 
+    /// The suite plays the auth layer for its throwaway tenants: the one
+    /// place outside `auth/` that mints scopes.
     fn tenant(config: &Config) -> TenantScope {
-        crate::auth::tenant(config)
+        TenantScope::new(config)
     }
 
     fn entity(config: &Config, id: &str) -> EntityScope {
-        crate::auth::verified_identity_scope(config, id)
+        EntityScope::new(TenantScope::new(config), id.to_owned())
     }
 
     fn identity(&self, kind: &str, email: Option<String>) -> Result<IdentityRecord, Failure> {

@@ -1,50 +1,45 @@
-//! Storage: one repository trait per aggregate (SPEC §11), each method taking
-//! a scope that only the auth layer can construct. D1 is the default back end.
+//! Storage (SPEC §11): one repository trait per aggregate, each method
+//! taking a scope that only the auth layer mints ([`scope`]), and two back
+//! ends behind them: D1 (the default) and PostgreSQL through Hyperdrive.
 //!
-//! Architecture Invariant: every statement filters or writes `server_id` from
-//! the scope it was given; no query here can omit it.
+//! - `mod.rs` — the repository traits (this file).
+//! - [`scope`] — [`TenantScope`] / [`EntityScope`], and what statements bind.
+//! - [`records`] — the rows the repositories take and return.
+//! - `error.rs` — [`StorageError`], and its one mapping to a response.
+//! - `store.rs` — [`Store`] (the configured back end, forwarding every trait)
+//!   and [`RequestStore`] (one store per request).
+//! - `d1/`, `pg/` — the two back ends, with the same file names: `mod.rs`
+//!   (connection, statements bound to a scope, error classification) and one
+//!   file per aggregate, so a query's D1 and PostgreSQL versions are found at
+//!   the same path.
+//! - [`conformance`] — the shared suite both back ends pass, run in workerd.
+//!
+//! Architecture Invariant: every statement filters or writes `server_id`
+//! from the scope it was given. The back ends' statement helpers bind the
+//! scope's `server_id` as the first parameter (`?1` / `$1`) and, for an
+//! [`EntityScope`], its entity as the second (`?2` / `$2`); on PostgreSQL the
+//! same values are the transaction's `SET LOCAL app.*` settings that
+//! row-level security checks. No repository passes either by hand.
+//!
+//! Architecture Invariant: storage depends on nothing above it: not on
+//! `auth`, `pipeline`, `routes` or any service module (only `crate::error`,
+//! for the `From` impl, and `crate::random` for the conformance suite's ids).
 
 pub mod conformance;
-pub mod d1;
-mod d1_agents;
-mod d1_channels;
-mod d1_repos;
-pub mod pg;
+mod d1;
+mod error;
+mod pg;
 pub mod records;
+pub mod scope;
 mod store;
 
-pub use d1_repos::D1Store;
+pub use d1::D1Store;
+pub use error::StorageError;
 pub use pg::PgStore;
 pub use store::{RequestStore, Store};
 
-use crate::auth::scope::{EntityScope, TenantScope};
-use crate::error::ApiError;
 use records::*;
-use worker::Env;
-
-/// The D1 binding name (wrangler.toml).
-pub const D1_BINDING: &str = "DB";
-
-/// Whether D1 answers a trivial query.
-pub async fn d1_reachable(env: &Env) -> bool {
-    let Ok(db) = env.d1(D1_BINDING) else {
-        return false;
-    };
-    db.prepare("SELECT 1 AS ok")
-        .first::<serde_json::Value>(None)
-        .await
-        .is_ok()
-}
-
-impl D1Store {
-    /// The store on the `DB` binding.
-    pub fn from_env(env: &Env) -> Result<Self, ApiError> {
-        let db = env
-            .d1(D1_BINDING)
-            .map_err(|e| ApiError::storage(format!("D1 binding: {e}")))?;
-        Ok(D1Store::new(db))
-    }
-}
+use scope::{EntityScope, TenantScope};
 
 #[allow(async_fn_in_trait)]
 pub trait IdentityRepo {
@@ -54,18 +49,18 @@ pub trait IdentityRepo {
         &self,
         scope: &TenantScope,
         identity: &IdentityRecord,
-    ) -> Result<bool, ApiError>;
+    ) -> Result<bool, StorageError>;
     async fn identity_by_email(
         &self,
         scope: &TenantScope,
         email: &str,
-    ) -> Result<Option<IdentityRecord>, ApiError>;
-    async fn identity(&self, scope: &EntityScope) -> Result<Option<IdentityRecord>, ApiError>;
-    async fn owner_exists(&self, scope: &TenantScope) -> Result<bool, ApiError>;
-    async fn set_password_hash(&self, scope: &EntityScope, phc: &str) -> Result<(), ApiError>;
+    ) -> Result<Option<IdentityRecord>, StorageError>;
+    async fn identity(&self, scope: &EntityScope) -> Result<Option<IdentityRecord>, StorageError>;
+    async fn owner_exists(&self, scope: &TenantScope) -> Result<bool, StorageError>;
+    async fn set_password_hash(&self, scope: &EntityScope, phc: &str) -> Result<(), StorageError>;
     /// Whether the owner has a stronger login than the legacy bearer: a
     /// password or a cloud link (SPEC §3 item 5).
-    async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, ApiError>;
+    async fn owner_has_login(&self, scope: &TenantScope) -> Result<bool, StorageError>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -74,18 +69,18 @@ pub trait MachineTokenRepo {
         &self,
         scope: &EntityScope,
         token: &MachineTokenRecord,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), StorageError>;
     /// Looks a presented token up by its hash (pre-auth: tenant scope).
     async fn machine_token_by_hash(
         &self,
         scope: &TenantScope,
         token_hash: &str,
-    ) -> Result<Option<MachineTokenRecord>, ApiError>;
+    ) -> Result<Option<MachineTokenRecord>, StorageError>;
     /// The scope's (owner's) tokens, newest first.
     async fn machine_tokens(
         &self,
         scope: &EntityScope,
-    ) -> Result<Vec<MachineTokenRecord>, ApiError>;
+    ) -> Result<Vec<MachineTokenRecord>, StorageError>;
     /// Replaces an active token's secret; `false` if it isn't the scope's or
     /// isn't active.
     async fn rotate_machine_token(
@@ -94,13 +89,13 @@ pub trait MachineTokenRepo {
         id: &str,
         new_hash: &str,
         now: i64,
-    ) -> Result<bool, ApiError>;
+    ) -> Result<bool, StorageError>;
     async fn revoke_machine_token(
         &self,
         scope: &EntityScope,
         id: &str,
         now: i64,
-    ) -> Result<bool, ApiError>;
+    ) -> Result<bool, StorageError>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -109,46 +104,50 @@ pub trait SessionRepo {
         &self,
         scope: &EntityScope,
         session: &SessionRecord,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), StorageError>;
     /// Looks a presented session up by its hash (pre-auth: tenant scope).
     async fn session_by_hash(
         &self,
         scope: &TenantScope,
         id_hash: &str,
-    ) -> Result<Option<SessionRecord>, ApiError>;
+    ) -> Result<Option<SessionRecord>, StorageError>;
     async fn touch_session(
         &self,
         scope: &EntityScope,
         id_hash: &str,
         now: i64,
         expires_at: i64,
-    ) -> Result<(), ApiError>;
-    async fn sessions(&self, scope: &EntityScope) -> Result<Vec<SessionRecord>, ApiError>;
+    ) -> Result<(), StorageError>;
+    async fn sessions(&self, scope: &EntityScope) -> Result<Vec<SessionRecord>, StorageError>;
     /// Revokes one of the scope's sessions; `false` if it isn't theirs/active.
     async fn revoke_session(
         &self,
         scope: &EntityScope,
         id_hash: &str,
         now: i64,
-    ) -> Result<bool, ApiError>;
+    ) -> Result<bool, StorageError>;
     /// Revokes all of the scope's sessions except `keep`; returns the revoked hashes.
     async fn revoke_sessions_except(
         &self,
         scope: &EntityScope,
         keep: Option<&str>,
         now: i64,
-    ) -> Result<Vec<String>, ApiError>;
+    ) -> Result<Vec<String>, StorageError>;
 }
 
 #[allow(async_fn_in_trait)]
 pub trait AuditRepo {
-    async fn insert_audit(&self, scope: &TenantScope, event: &AuditRecord) -> Result<(), ApiError>;
+    async fn insert_audit(
+        &self,
+        scope: &TenantScope,
+        event: &AuditRecord,
+    ) -> Result<(), StorageError>;
     async fn audit_page(
         &self,
         scope: &TenantScope,
         before_ts: Option<i64>,
         limit: u32,
-    ) -> Result<Vec<AuditRecord>, ApiError>;
+    ) -> Result<Vec<AuditRecord>, StorageError>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -161,7 +160,7 @@ pub trait BootstrapJtiRepo {
         jti: &str,
         expires_at: i64,
         now: i64,
-    ) -> Result<bool, ApiError>;
+    ) -> Result<bool, StorageError>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -173,40 +172,43 @@ pub trait ChannelRepo {
         channel: &ChannelRecord,
         others: &[String],
         now: i64,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), StorageError>;
     async fn channel(
         &self,
         scope: &TenantScope,
         channel_id: &str,
-    ) -> Result<Option<ChannelRecord>, ApiError>;
+    ) -> Result<Option<ChannelRecord>, StorageError>;
     /// The scope's channels, newest first, created before `before` (unix s).
     async fn channels_of(
         &self,
         scope: &EntityScope,
         before: Option<i64>,
         limit: u32,
-    ) -> Result<Vec<ChannelRecord>, ApiError>;
+    ) -> Result<Vec<ChannelRecord>, StorageError>;
     /// One indexed lookup on (channel_id, entity_id).
-    async fn is_participant(&self, scope: &EntityScope, channel_id: &str)
-        -> Result<bool, ApiError>;
+    async fn is_participant(
+        &self,
+        scope: &EntityScope,
+        channel_id: &str,
+    ) -> Result<bool, StorageError>;
     async fn participants(
         &self,
         scope: &TenantScope,
         channel_id: &str,
-    ) -> Result<Vec<String>, ApiError>;
+    ) -> Result<Vec<String>, StorageError>;
     async fn add_participant(
         &self,
         scope: &TenantScope,
         channel_id: &str,
         entity_id: &str,
         now: i64,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), StorageError>;
     async fn remove_participant(
         &self,
         scope: &TenantScope,
         channel_id: &str,
         entity_id: &str,
-    ) -> Result<bool, ApiError>;
+    ) -> Result<bool, StorageError>;
     /// The DM channel for `dm_key`, created if missing; idempotent under
     /// concurrency (the unique index on dm_key decides).
     async fn dm_channel(
@@ -215,7 +217,7 @@ pub trait ChannelRepo {
         channel: &ChannelRecord,
         other: &str,
         now: i64,
-    ) -> Result<ChannelRecord, ApiError>;
+    ) -> Result<ChannelRecord, StorageError>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -225,14 +227,14 @@ pub trait WsTicketRepo {
         scope: &EntityScope,
         ticket_hash: &str,
         grant: &WsTicketGrant,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), StorageError>;
     /// Uses a ticket: succeeds once, before it expires.
     async fn consume_ticket(
         &self,
         scope: &TenantScope,
         ticket_hash: &str,
         now: i64,
-    ) -> Result<Option<WsTicketGrant>, ApiError>;
+    ) -> Result<Option<WsTicketGrant>, StorageError>;
 }
 
 /// The agents registry (SPEC §7). Every read is entity-scoped: an agent is
@@ -245,19 +247,19 @@ pub trait AgentRepo {
         &self,
         scope: &EntityScope,
         agent: &AgentRecord,
-    ) -> Result<bool, ApiError>;
+    ) -> Result<bool, StorageError>;
     /// The agent, if the scope owns it or it is shared with the scope.
     async fn visible_agent(
         &self,
         scope: &EntityScope,
         agent_id: &str,
-    ) -> Result<Option<AgentRecord>, ApiError>;
+    ) -> Result<Option<AgentRecord>, StorageError>;
     /// The scope's own and shared agents, newest first.
     async fn visible_agents(
         &self,
         scope: &EntityScope,
         limit: u32,
-    ) -> Result<Vec<AgentRecord>, ApiError>;
+    ) -> Result<Vec<AgentRecord>, StorageError>;
     /// Applies `changes` to one of the scope's own agents; `None` if it isn't theirs.
     async fn update_agent(
         &self,
@@ -265,7 +267,8 @@ pub trait AgentRepo {
         agent_id: &str,
         changes: &AgentChanges,
         now: i64,
-    ) -> Result<Option<AgentRecord>, ApiError>;
+    ) -> Result<Option<AgentRecord>, StorageError>;
     /// Deletes one of the scope's own agents; `false` if it isn't theirs.
-    async fn delete_agent(&self, scope: &EntityScope, agent_id: &str) -> Result<bool, ApiError>;
+    async fn delete_agent(&self, scope: &EntityScope, agent_id: &str)
+        -> Result<bool, StorageError>;
 }
