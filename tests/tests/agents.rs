@@ -119,6 +119,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
         201,
         json!({"success": true, "data": {"id": uid("agent-eliza")}}),
     );
+    let eliza_id = uid("agent-eliza");
     let resp = owner
         .request(Method::POST, &gw.url("/api/agents"))
         .json(&json!({"name": "Eliza"}))
@@ -131,7 +132,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     let resp = owner
         .request(
             Method::POST,
-            &gw.url("/api/memory/agent-eliza/rooms?source=e2e&x=%20y"),
+            &gw.url(&format!("/api/memory/{eliza_id}/rooms?source=e2e&x=%20y")),
         )
         .header("X-User-ID", "forged-user")
         .header("X-User-Email", "forged@example.com")
@@ -155,7 +156,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     let echoed = json(resp).await;
     assert_eq!(
         echoed["target"],
-        "/api/memory/agent-eliza/rooms?source=e2e&x=%20y"
+        format!("/api/memory/{eliza_id}/rooms?source=e2e&x=%20y")
     );
 
     let received = origin.received_under("/api/memory");
@@ -164,7 +165,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     assert_eq!(seen.method, "POST");
     assert_eq!(
         seen.target,
-        "/api/memory/agent-eliza/rooms?source=e2e&x=%20y"
+        format!("/api/memory/{eliza_id}/rooms?source=e2e&x=%20y")
     );
     assert_eq!(seen.body, br#"{"name":"a room","worldId":"w1"}"#);
     for stripped in [
@@ -228,19 +229,24 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     // A JWT user's assertion names that user, with the user's scopes only.
     let bob = entity(&gw, "bob").await;
     let resp = owner
-        .request(Method::PATCH, &gw.url("/api/agents/agent-eliza"))
+        .request(Method::PATCH, &gw.url(&format!("/api/agents/{eliza_id}")))
         .json(&json!({"sharedWith": [bob]}))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = as_user(&gw, "bob", Method::GET, "/api/agents/agent-eliza/logs")
-        .header("X-User-ID", owner_entity.as_str())
-        .send()
-        .await
-        .unwrap();
+    let resp = as_user(
+        &gw,
+        "bob",
+        Method::GET,
+        &format!("/api/agents/{eliza_id}/logs"),
+    )
+    .header("X-User-ID", owner_entity.as_str())
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 200);
-    let seen = origin.received_under("/api/agents/agent-eliza/logs");
+    let seen = origin.received_under(&format!("/api/agents/{eliza_id}/logs"));
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].header("x-user-id"), None);
     let claims = verify_assertion(
@@ -262,7 +268,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     let resp = owner
         .request(
             Method::GET,
-            &gw.url("/api/agents/agent-eliza/logs?follow=1"),
+            &gw.url(&format!("/api/agents/{eliza_id}/logs?follow=1")),
         )
         .send()
         .await
@@ -275,19 +281,23 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     // Start and stop reach the origin and update the registry's status.
     origin.set_body_size(None);
     let resp = owner
-        .request(Method::POST, &gw.url("/api/agents/agent-eliza/start"))
+        .request(
+            Method::POST,
+            &gw.url(&format!("/api/agents/{eliza_id}/start")),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
     let resp = owner
-        .request(Method::GET, &gw.url("/api/agents/agent-eliza"))
+        .request(Method::GET, &gw.url(&format!("/api/agents/{eliza_id}")))
         .send()
         .await
         .unwrap();
     assert_eq!(json(resp).await["status"], "running");
-    let audit =
-        gw.d1_query("SELECT action FROM audit_events WHERE action LIKE 'agent.%' ORDER BY ts");
+    let audit = gw
+        .query("SELECT action FROM audit_events WHERE action LIKE 'agent.%' ORDER BY ts")
+        .await;
     let actions: Vec<&str> = audit.iter().filter_map(|r| r["action"].as_str()).collect();
     assert_eq!(
         actions,
@@ -792,17 +802,18 @@ async fn origin_down_is_502_and_the_registry_is_untouched() {
     // An agent the registry holds (put there as an operator would) can be
     // neither started, renamed nor deleted while the origin is down.
     let alice = entity(&gw, "alice").await;
+    let down_id = uid("agent-down");
     gw.query(&format!(
         "INSERT INTO agents (id, server_id, name, owner_entity_id, shared_with, status, created_at, updated_at) \
-         VALUES ('agent-down', '{TEST_SERVER_ID}', 'a', '{alice}', '[]', 'stopped', 1, 1)"
+         VALUES ('{down_id}', '{TEST_SERVER_ID}', 'a', '{alice}', '[]', 'stopped', 1, 1)"
     ))
     .await;
     for (method, path) in [
-        (Method::POST, "/api/agents/agent-down/start"),
-        (Method::PATCH, "/api/agents/agent-down"),
-        (Method::DELETE, "/api/agents/agent-down"),
+        (Method::POST, format!("/api/agents/{down_id}/start")),
+        (Method::PATCH, format!("/api/agents/{down_id}")),
+        (Method::DELETE, format!("/api/agents/{down_id}")),
     ] {
-        let resp = as_user(&gw, "alice", method.clone(), path)
+        let resp = as_user(&gw, "alice", method.clone(), &path)
             .json(&json!({"name": "renamed"}))
             .send()
             .await
@@ -939,7 +950,7 @@ async fn without_an_origin_runtime_routes_are_503_and_the_registry_works() {
         ),
     ];
     for (method, path) in &runtime {
-        let resp = as_user(&gw, "alice", method.clone(), path)
+        let resp = as_user(&gw, "alice", method.clone(), &path)
             .json(&json!({}))
             .send()
             .await
