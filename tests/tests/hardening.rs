@@ -433,3 +433,84 @@ async fn admin_emails_need_a_proven_address() {
         me_with(json!({"sub": "boss2", "exp": t + 300, "email": "admin@example.com"})).await;
     assert!(!holds_admin(&unproven), "{unproven}");
 }
+
+/// With the gateway key on, a browser (which can't send `X-API-Key` on a page
+/// load or a socket upgrade) passes on its verified session, and a machine
+/// token may ride in `X-API-KEY` as the official clients send it; anything
+/// else still needs the key.
+#[tokio::test]
+async fn the_gateway_key_gives_way_to_credentials_the_gateway_issued() {
+    use agentgate_e2e::jwt::{hs256, now};
+    const KEY: &str = "gateway-key-of-the-hardening-suite";
+    const SECRET: &str = "hardening-e2e-shared-secret-at-least-32-bytes";
+    let gw = Gateway::builder()
+        .var("ELIZA_SERVER_AUTH_TOKEN", KEY)
+        .var("JWT_SECRET", SECRET)
+        .start()
+        .await;
+    let http = client();
+    let resp = http
+        .post(gw.url("/api/auth/setup"))
+        .header("x-api-key", KEY)
+        .json(&json!({
+            "email": agentgate_e2e::session::OWNER_EMAIL,
+            "password": agentgate_e2e::session::STRONG_PASSWORD,
+            "displayName": "Owner"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let owner = agentgate_e2e::session::BrowserSession::from_response(&resp);
+    // The session alone, no key.
+    assert_eq!(owner.me(&gw).await.status(), 200);
+    let token = json(
+        owner
+            .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
+            .json(&json!({"name": "cli", "scopes": ["agent:read"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A machine token as X-API-KEY, no gateway key.
+    let resp = http
+        .get(gw.url("/api/auth/me"))
+        .header("x-api-key", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["credential"], "machine_token");
+    // A revoked or made-up token in X-API-KEY is refused as a missing key.
+    let resp = http
+        .get(gw.url("/api/auth/me"))
+        .header("x-api-key", format!("{token}x"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 401, "API_KEY_REQUIRED").await;
+    // An external JWT still needs the key.
+    let jwt = hs256(SECRET, &json!({"sub": "someone", "exp": now() + 300}));
+    let resp = http
+        .get(gw.url("/api/auth/me"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 401, "API_KEY_REQUIRED").await;
+    let resp = http
+        .get(gw.url("/api/auth/me"))
+        .bearer_auth(&jwt)
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Anonymous callers too.
+    let resp = http.get(gw.url("/api/auth/status")).send().await.unwrap();
+    expect_error(resp, 401, "API_KEY_REQUIRED").await;
+}

@@ -3,6 +3,7 @@
 //! limits → handler → response headers.
 //! Each step either passes the request on or ends it with an [`ApiError`].
 
+use crate::auth::GatewayKey;
 use crate::client::ClientInfo;
 use crate::clock::Now;
 use crate::context::RequestContext;
@@ -97,9 +98,18 @@ async fn route_with(
     };
     auth::check_sign_in(&req, config, spec)?;
     let limited = ratelimit::enforce_ip(&req, env, config, spec).await?;
-    auth::check_gateway_key(&req, config, spec).map_err(|e| limited.on_error(e))?;
-    let caller = auth::authenticate(&req, stores, config, spec, now)
-        .await
+    let key = auth::check_gateway_key(&req, config, spec).map_err(|e| limited.on_error(e))?;
+    let caller = match auth::authenticate(&req, stores, config, spec, now).await {
+        Ok(caller) => caller,
+        // Without the key, a failed credential answers as a missing key.
+        Err(e) if key == GatewayKey::Missing => {
+            let refused = ApiError::new(ErrorCode::ApiKeyRequired)
+                .with_detail(e.detail().unwrap_or(e.code.as_str()).to_owned());
+            return Err(limited.on_error(refused));
+        }
+        Err(e) => return Err(limited.on_error(e)),
+    };
+    key.require(caller.as_ref())
         .map_err(|e| limited.on_error(e))?;
     if let Some(caller) = &caller {
         auth::authorize(caller, spec).map_err(|e| limited.on_error(e))?;

@@ -131,18 +131,58 @@ fn exempt_from_gateway_key(spec: &RouteSpec) -> bool {
 }
 
 /// SPEC §3 item 1: with `ELIZA_SERVER_AUTH_TOKEN` set, every `/api/*` route
-/// except the public health routes needs `X-API-Key` equal to it.
-pub fn check_gateway_key(req: &Request, config: &Config, spec: &RouteSpec) -> Result<(), ApiError> {
+/// except the public health routes needs `X-API-Key` equal to it. An
+/// `X-API-Key` that is a machine token (`agm_…`) is a credential, never
+/// compared with the key. A request without the key may still pass on a
+/// credential the gateway issued itself (see [`waives_gateway_key`]): a
+/// browser cannot send the key with a socket upgrade or a page load.
+pub fn check_gateway_key(
+    req: &Request,
+    config: &Config,
+    spec: &RouteSpec,
+) -> Result<GatewayKey, ApiError> {
     let Some(key) = &config.gateway_key else {
-        return Ok(());
+        return Ok(GatewayKey::Passed);
     };
     if !spec.pattern.starts_with("/api/") || exempt_from_gateway_key(spec) {
-        return Ok(());
+        return Ok(GatewayKey::Passed);
     }
     match header(req, "x-api-key") {
-        None => Err(ErrorCode::ApiKeyRequired.into()),
-        Some(presented) if key.matches(&presented) => Ok(()),
+        Some(presented) if looks_like_machine_token(&presented) => Ok(GatewayKey::Missing),
+        None => Ok(GatewayKey::Missing),
+        Some(presented) if key.matches(&presented) => Ok(GatewayKey::Passed),
         Some(_) => Err(ErrorCode::InvalidApiKey.into()),
+    }
+}
+
+/// What the gateway-key layer saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayKey {
+    /// Not configured, not needed on this route, or presented correctly.
+    Passed,
+    /// Needed but absent: only a credential the gateway issued can stand in.
+    Missing,
+}
+
+impl GatewayKey {
+    /// Fails closed unless the key passed or `caller` proved a credential the
+    /// gateway issued itself (session, socket ticket, machine token): those
+    /// already show the caller is the deployment's own. External JWTs, the
+    /// legacy bearer and anonymous callers need the key.
+    pub fn require(self, caller: Option<&Caller>) -> Result<(), ApiError> {
+        match (self, caller.map(|c| c.credential)) {
+            (GatewayKey::Passed, _) => Ok(()),
+            (
+                GatewayKey::Missing,
+                Some(
+                    CredentialKind::Session
+                    | CredentialKind::BootstrapSession
+                    | CredentialKind::WsTicket
+                    | CredentialKind::MachineToken,
+                ),
+            ) => Ok(()),
+            (GatewayKey::Missing, _) => Err(ErrorCode::ApiKeyRequired.into()),
+        }
     }
 }
 
@@ -216,7 +256,7 @@ pub async fn authenticate(
         }
         _ => {}
     }
-    match bearer(req) {
+    match bearer(req).or_else(|| api_key_machine_token(req)) {
         Some(token) => {
             if token.len() > 8 * 1024 + 64 {
                 return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("token too large"));
@@ -240,6 +280,14 @@ pub async fn authenticate(
         None if spec.credentials_optional => Ok(None),
         None => Err(ErrorCode::AuthRequired.into()),
     }
+}
+
+/// A machine token sent as `X-API-KEY` (the `apiKey` option of
+/// `@elizaos/api-client` and the web UI's key box; SPEC §3 item 3).
+fn api_key_machine_token(req: &Request) -> Option<String> {
+    header(req, "x-api-key")
+        .map(|v| v.trim().to_owned())
+        .filter(|v| looks_like_machine_token(v))
 }
 
 /// The bearer token of the `Authorization` header, if any.
