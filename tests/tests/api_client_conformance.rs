@@ -33,6 +33,12 @@ async fn the_api_client_works_directly_against_the_real_origin() {
         "calls the script does not reach:\n{}",
         direct.table()
     );
+    // Nothing the calls set off in the server tried to leave loopback.
+    assert!(
+        !origin.log().contains("ELIZA_ORIGIN_BLOCKED_LOOKUP"),
+        "the origin looked up an external host:\n{}",
+        origin.log()
+    );
     assert!(
         direct.ok >= DIRECT_FLOOR,
         "{} ok of {} directly, fewer than the {DIRECT_FLOOR} measured:\n{}\n{}",
