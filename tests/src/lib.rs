@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod eliza;
 pub mod http;
 pub mod idp;
 pub mod jwt;
