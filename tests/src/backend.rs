@@ -80,10 +80,19 @@ impl PgBackend {
     }
 
     /// Runs `sql` as the superuser (past RLS) on this gateway's database;
-    /// each row as a JSON object.
+    /// each row as a JSON object (for INSERT/UPDATE/DELETE, the rows it
+    /// wrote).
     pub async fn query(&self, sql: &str) -> Vec<serde_json::Value> {
         let su = self.cluster.superuser_on(&self.database).await;
-        let wrapped = format!("SELECT coalesce(json_agg(t), '[]')::text FROM ({sql}) t");
+        // A data-modifying statement answers with its rows through RETURNING.
+        let modifies = ["insert", "update", "delete"]
+            .iter()
+            .any(|verb| sql.trim_start().to_ascii_lowercase().starts_with(verb));
+        let wrapped = if modifies {
+            format!("WITH t AS ({sql} RETURNING *) SELECT coalesce(json_agg(t), '[]')::text FROM t")
+        } else {
+            format!("SELECT coalesce(json_agg(t), '[]')::text FROM ({sql}) t")
+        };
         let row = su
             .query_one(&wrapped, &[])
             .await
