@@ -104,7 +104,10 @@ async fn attempt(config: &Config, pending: &Pending, now_ms: u64) -> Result<u16,
     let headers = Headers::new();
     let request = (|| {
         headers.set("Content-Type", "application/json")?;
-        headers.set(ASSERTION_HEADER, &key.sign(&claims))?;
+        let assertion = key
+            .sign(&claims)
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        headers.set(ASSERTION_HEADER, &assertion)?;
         headers.set("Idempotency-Key", &pending.message.id)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)

@@ -5,10 +5,11 @@
 //!
 //! Sans-IO: the key material, `now` and the `jti` come in as parameters.
 
-use crate::jwt::b64url_encode;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use ed25519_dalek::Signer;
+use chrono::{DateTime, Utc};
+use jwt_compact::alg::Ed25519;
+use jwt_compact::{AlgorithmExt, Claims, Header};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -88,17 +89,34 @@ impl AssertionKey {
         })
     }
 
-    /// Signs `claims` as a compact JWS (`alg: EdDSA`, this key's `kid`).
-    pub fn sign(&self, claims: &AssertionClaims) -> String {
-        let header = json!({ "alg": "EdDSA", "typ": "JWT", "kid": self.kid });
-        let signing_input = format!(
-            "{}.{}",
-            b64url_encode(header.to_string().as_bytes()),
-            b64url_encode(claims.to_json().to_string().as_bytes())
-        );
-        let signature = self.key.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", b64url_encode(&signature.to_bytes()))
+    /// Signs `claims` as a compact JWS (`alg: EdDSA`, `typ: JWT`, this key's
+    /// `kid`), minted by `jwt-compact`.
+    pub fn sign(&self, claims: &AssertionClaims) -> Result<String, SignError> {
+        let header = Header::empty()
+            .with_key_id(self.kid.clone())
+            .with_token_type("JWT");
+        let at = |secs: u64| {
+            i64::try_from(secs)
+                .ok()
+                .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+                .ok_or(SignError::Time)
+        };
+        let mut jwt = Claims::new(claims.custom());
+        jwt.issued_at = Some(at(claims.iat)?);
+        jwt.expiration = Some(at(claims.exp)?);
+        Ed25519
+            .token(&header, &jwt, &self.key)
+            .map_err(|e| SignError::Encode(e.to_string()))
     }
+}
+
+/// Why an assertion could not be minted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    #[error("an assertion time is out of range")]
+    Time,
+    #[error("the assertion could not be encoded: {0}")]
+    Encode(String),
 }
 
 /// The public key set: the current key, and the previous one during rotation.
@@ -151,7 +169,8 @@ impl AssertionClaims {
         }
     }
 
-    fn to_json(&self) -> Value {
+    /// The claims besides the times (`iat`, `exp` are jwt-compact's).
+    fn custom(&self) -> Value {
         json!({
             "iss": self.iss,
             "aud": self.aud,
@@ -159,8 +178,6 @@ impl AssertionClaims {
             "server_id": self.server_id,
             "scopes": self.scopes,
             "scope": self.scopes.join(" "),
-            "iat": self.iat,
-            "exp": self.exp,
             "jti": self.jti,
         })
     }
@@ -201,7 +218,7 @@ mod tests {
     #[test]
     fn signed_assertion_verifies_against_the_published_set() {
         let k = key(7);
-        let token = k.sign(&claims());
+        let token = k.sign(&claims()).unwrap();
         let jwks = public_jwks(Some(&k), None);
         assert_eq!(verify(&token, &jwks, ORIGIN, NOW + 1), Ok(()));
         let payload = token.split('.').nth(1).unwrap();
@@ -215,7 +232,7 @@ mod tests {
     #[test]
     fn refused_when_expired_for_another_audience_or_another_key() {
         let k = key(7);
-        let token = k.sign(&claims());
+        let token = k.sign(&claims()).unwrap();
         let jwks = public_jwks(Some(&k), None);
         let other = public_jwks(Some(&key(8)), None);
         let cases: &[(&Value, &str, u64, bool)] = &[
@@ -240,7 +257,10 @@ mod tests {
         let jwks = public_jwks(Some(&current), Some(&previous));
         assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
         for k in [&current, &previous] {
-            assert_eq!(verify(&k.sign(&claims()), &jwks, ORIGIN, NOW), Ok(()));
+            assert_eq!(
+                verify(&k.sign(&claims()).unwrap(), &jwks, ORIGIN, NOW),
+                Ok(())
+            );
         }
         assert_eq!(public_jwks(None, None), json!({ "keys": [] }));
     }

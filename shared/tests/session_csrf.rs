@@ -190,17 +190,20 @@ fn table() {
     }
 }
 
+/// (name, Origin, Sec-Fetch-Site, Content-Type, verdict)
+type SignInCase<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Result<(), SignInRefusal>,
+);
+
 /// SPEC §3: the routes that sign a browser in take the Origin rule and JSON.
 #[test]
 fn sign_in_needs_same_site_and_json() {
     const JSON: Option<&str> = Some("application/json; charset=utf-8");
-    let cases: &[(
-        &str,
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        Result<(), SignInRefusal>,
-    )] = &[
+    let cases: &[SignInCase] = &[
         ("non-browser client", None, None, JSON, Ok(())),
         (
             "the app's own page",

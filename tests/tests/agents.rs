@@ -950,7 +950,7 @@ async fn without_an_origin_runtime_routes_are_503_and_the_registry_works() {
         ),
     ];
     for (method, path) in &runtime {
-        let resp = as_user(&gw, "alice", method.clone(), &path)
+        let resp = as_user(&gw, "alice", method.clone(), path)
             .json(&json!({}))
             .send()
             .await

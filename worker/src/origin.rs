@@ -47,7 +47,8 @@ fn assertion(req: &Request, cx: &RequestContext<'_>, caller: &Caller) -> Result<
         cx.now.secs(),
         hex::encode(random::bytes::<16>()?),
     );
-    Ok(key.sign(&claims))
+    key.sign(&claims)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// Forwards `req` for `caller` and streams the origin's answer back.
