@@ -6,7 +6,7 @@ use crate::agent_outbox::Pending;
 use agentgate_shared::agent_delivery::{delivered, refused_for_good, submit_body, SUBMIT_PATH};
 use agentgate_shared::assertion::{AssertionClaims, ASSERTION_HEADER};
 use agentgate_shared::config::Config;
-use agentgate_shared::origin::{audience, origin_url};
+use agentgate_shared::origin::{audience, origin_headers, origin_url};
 use futures::future::{select, Either};
 use std::future::Future;
 use std::time::Duration;
@@ -108,6 +108,10 @@ async fn attempt(config: &Config, pending: &Pending, now_ms: u64) -> Result<u16,
             .sign(&claims)
             .map_err(|e| worker::Error::RustError(e.to_string()))?;
         headers.set(ASSERTION_HEADER, &assertion)?;
+        let api_key = config.agent_origin_api_key.as_ref().map(|k| k.expose());
+        for (name, value) in origin_headers(api_key, &pending.message.sender_id) {
+            headers.set(name, value)?;
+        }
         headers.set("Idempotency-Key", &pending.message.id)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)

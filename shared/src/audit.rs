@@ -141,9 +141,25 @@ impl AuditAction {
     pub const MEMORY_ROOM_CREATE: Self = Self::attempt("memory.room.create");
     /// The agent server told to stop.
     pub const SERVER_STOP: Self = Self::attempt("server.stop");
+    /// An agent's log entry deleted (at the origin).
+    pub const AGENT_LOG_DELETE: Self = Self::attempt("agent.log.delete");
+    /// An agent added to a world, or its world settings changed (at the origin).
+    pub const AGENT_WORLD_WRITE: Self = Self::attempt("agent.world.write");
+    /// Media uploaded for an agent (at the origin).
+    pub const AGENT_MEDIA_UPLOAD: Self = Self::attempt("agent.media.upload");
+    /// A memory changed (at the origin).
+    pub const MEMORY_UPDATE: Self = Self::attempt("memory.update");
+    /// A world created, deleted or cleared (at the origin).
+    pub const MEMORY_WORLD_WRITE: Self = Self::attempt("memory.world.write");
+    /// The agent server's logs cleared.
+    pub const SERVER_LOGS_CLEAR: Self = Self::attempt("server.logs.clear");
+    /// Log entries submitted to the agent server.
+    pub const SERVER_LOGS_SUBMIT: Self = Self::attempt("server.logs.submit");
+    /// The agent server's local environment changed.
+    pub const SYSTEM_ENV_UPDATE: Self = Self::attempt("system.env.update");
 
     /// Every action, for lookups and tests.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 35] = [
         Self::LOGIN_PASSWORD,
         Self::LOGIN_JWT,
         Self::LOGIN_LEGACY_TOKEN,
@@ -171,6 +187,14 @@ impl AuditAction {
         Self::MEMORY_DELETE,
         Self::MEMORY_ROOM_CREATE,
         Self::SERVER_STOP,
+        Self::AGENT_LOG_DELETE,
+        Self::AGENT_WORLD_WRITE,
+        Self::AGENT_MEDIA_UPLOAD,
+        Self::MEMORY_UPDATE,
+        Self::MEMORY_WORLD_WRITE,
+        Self::SERVER_LOGS_CLEAR,
+        Self::SERVER_LOGS_SUBMIT,
+        Self::SYSTEM_ENV_UPDATE,
     ];
 
     /// The base name, e.g. `auth.login.password` (what a route table names).

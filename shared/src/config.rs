@@ -128,6 +128,10 @@ pub struct Config {
     pub data_isolation: bool,
     pub storage: StorageBackend,
     pub agent_origin: Option<Url>,
+    /// The origin's own API key (`AGENT_ORIGIN_API_KEY`), sent as `X-API-KEY`
+    /// on every request to it, so the origin can run with
+    /// `ELIZA_SERVER_AUTH_TOKEN` and be closed to everyone else.
+    pub agent_origin_api_key: Option<Secret>,
     pub admin_emails: Vec<String>,
     pub allow_registration: bool,
     pub password_hash: PasswordHashParams,
@@ -176,6 +180,7 @@ impl Config {
         "ENABLE_DATA_ISOLATION",
         "STORAGE",
         "AGENT_ORIGIN_URL",
+        "AGENT_ORIGIN_API_KEY",
         "ADMIN_EMAILS",
         "ALLOW_REGISTRATION",
         "ARGON2_MEMORY_KIB",
@@ -339,6 +344,30 @@ impl Config {
             .map(|v| parse_fetch_url("AGENT_ORIGIN_URL", &v, development))
             .transpose()?;
 
+        let agent_origin_api_key = match get("AGENT_ORIGIN_API_KEY") {
+            None => None,
+            Some(_) if agent_origin.is_none() => {
+                return Err(ConfigError::new(
+                    "AGENT_ORIGIN_API_KEY",
+                    "is set but AGENT_ORIGIN_URL is not",
+                ))
+            }
+            Some(v) if v.len() < 16 => {
+                return Err(ConfigError::new(
+                    "AGENT_ORIGIN_API_KEY",
+                    "must be at least 16 bytes",
+                ))
+            }
+            // A header value: no control characters, no surrounding space.
+            Some(v) if v.trim() != v || v.bytes().any(|b| b.is_ascii_control()) => {
+                return Err(ConfigError::new(
+                    "AGENT_ORIGIN_API_KEY",
+                    "must be printable, without surrounding spaces",
+                ))
+            }
+            Some(v) => Some(Secret::new(v)),
+        };
+
         let signing_key = get("GATEWAY_SIGNING_KEY")
             .map(|v| {
                 AssertionKey::parse(&v).map_err(|r| ConfigError::new("GATEWAY_SIGNING_KEY", r))
@@ -409,6 +438,7 @@ impl Config {
             data_isolation,
             storage,
             agent_origin,
+            agent_origin_api_key,
             admin_emails,
             allow_registration: parse_bool("ALLOW_REGISTRATION", get("ALLOW_REGISTRATION"), false)?,
             password_hash,
@@ -775,7 +805,35 @@ mod tests {
                 ],
                 Some("AGENT_ORIGIN_TIMEOUT_MS"),
             ),
+            (
+                &[("AGENT_ORIGIN_API_KEY", "origin-key-0123456789")],
+                Some("AGENT_ORIGIN_API_KEY"),
+            ),
+            (
+                &[
+                    origin,
+                    ("GATEWAY_SIGNING_KEY", seed),
+                    ("AGENT_ORIGIN_API_KEY", "short"),
+                ],
+                Some("AGENT_ORIGIN_API_KEY"),
+            ),
+            (
+                &[
+                    origin,
+                    ("GATEWAY_SIGNING_KEY", seed),
+                    ("AGENT_ORIGIN_API_KEY", "origin-key-01234\n56789"),
+                ],
+                Some("AGENT_ORIGIN_API_KEY"),
+            ),
             (&[origin, ("GATEWAY_SIGNING_KEY", seed)], None),
+            (
+                &[
+                    origin,
+                    ("GATEWAY_SIGNING_KEY", seed),
+                    ("AGENT_ORIGIN_API_KEY", "origin-key-0123456789"),
+                ],
+                None,
+            ),
         ];
         for (pairs, refused) in cases {
             let mut all = vec![("SERVER_ID", SERVER)];

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agent_delivery;
+pub mod agents;
 pub mod assertion;
 pub mod audit;
 pub mod bootstrap;

@@ -8,6 +8,26 @@
 use crate::http_policy::is_identity_header;
 use url::Url;
 
+/// The header a stock ElizaOS server reads its API key from
+/// (`ELIZA_SERVER_AUTH_TOKEN`): the gateway sends `AGENT_ORIGIN_API_KEY` in it.
+pub const ORIGIN_API_KEY_HEADER: &str = "X-API-KEY";
+/// The header ElizaOS scopes logs and memories by: the gateway sends the
+/// verified entity in it (the client's own is stripped, see below).
+pub const ENTITY_HEADER: &str = "X-Entity-Id";
+
+/// What the gateway adds to every request to the origin, on top of the
+/// assertion: the origin's key (when configured) and the verified entity.
+pub fn origin_headers<'a>(
+    api_key: Option<&'a str>,
+    entity_id: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    let mut headers = vec![(ENTITY_HEADER, entity_id)];
+    if let Some(key) = api_key {
+        headers.push((ORIGIN_API_KEY_HEADER, key));
+    }
+    headers
+}
+
 /// Request headers that are never forwarded: credentials, cookies, the CSRF
 /// proof, hop-by-hop headers and those the runtime sets itself.
 const DROPPED_REQUEST_HEADERS: &[&str] = &[
@@ -88,17 +108,6 @@ pub fn created_agent_id(answer: &[u8]) -> Option<String> {
         .find_map(|pointer| crate::rules::parse_id("id", answer.pointer(pointer)?.as_str()?).ok())
 }
 
-/// The id an agent created through the origin is registered under: the one
-/// the origin's answer names, else the one the request asked for (the origin
-/// saw it). `None` means the origin accepted an agent the registry cannot
-/// name: nothing may be registered.
-pub fn registered_agent_id(
-    origin_named: Option<String>,
-    requested: Option<&str>,
-) -> Option<String> {
-    origin_named.or_else(|| requested.map(str::to_owned))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,12 +137,6 @@ mod tests {
                 "{answer}"
             );
         }
-        assert_eq!(registered_agent_id(None, Some(a)).as_deref(), Some(a));
-        assert_eq!(
-            registered_agent_id(Some(b.into()), Some(a)).as_deref(),
-            Some(b)
-        );
-        assert_eq!(registered_agent_id(None, None), None);
     }
 
     #[test]
@@ -157,6 +160,19 @@ mod tests {
         for name in ["content-type", "accept", "user-agent", "x-custom", "range"] {
             assert!(forwards_request_header(name), "{name}");
         }
+    }
+
+    #[test]
+    fn the_origin_gets_its_key_and_the_verified_entity_only() {
+        let e = "0190b6a0-0000-7000-8000-00000000000e";
+        assert_eq!(origin_headers(None, e), vec![(ENTITY_HEADER, e)]);
+        assert_eq!(
+            origin_headers(Some("k"), e),
+            vec![(ENTITY_HEADER, e), (ORIGIN_API_KEY_HEADER, "k")]
+        );
+        // The client's own values of both never pass.
+        assert!(!forwards_request_header(ENTITY_HEADER));
+        assert!(!forwards_request_header(ORIGIN_API_KEY_HEADER));
     }
 
     #[test]

@@ -196,6 +196,46 @@ pub enum RouteId {
     ServerLogs,
     ServerStop,
     DevRateLimitBurst,
+    ServerHello,
+    ServerDebugServers,
+    ServerLogsSubmit,
+    ServerLogsClear,
+    SystemEnvGet,
+    SystemEnvUpdate,
+    AgentWorlds,
+    AgentLogDelete,
+    AgentPanels,
+    AgentRuns,
+    AgentRun,
+    AgentWorldAdd,
+    AgentWorldUpdate,
+    MemoryRoomsList,
+    MemoryRoomGet,
+    MemoryRoomMemories,
+    MemoryUpdate,
+    MemoryDeleteOne,
+    MemoryDeleteRoom,
+    MemoryGroupCreate,
+    MemoryGroupDelete,
+    MemoryGroupClear,
+    AudioSpeechConversation,
+    AudioSpeechGenerate,
+    AudioSynthesize,
+    AudioTranscribe,
+    AudioSpeech,
+    MediaAgentUpload,
+}
+
+/// Who answers a route (SPEC §7, §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// The gateway, always.
+    Gateway,
+    /// The agent origin: forwarded once authorized (503 without an origin).
+    Origin,
+    /// The registry without an origin; with one, forwarded after the
+    /// registry's checks (the agents routes).
+    RegistryOrOrigin,
 }
 
 /// One row of the route table.
@@ -220,6 +260,8 @@ pub struct RouteSpec {
     /// exchange): SPEC §3's Origin rule and a JSON body apply before anything
     /// else, so a foreign page cannot sign a browser into another account.
     pub issues_session: bool,
+    /// Who answers it.
+    pub answered: Answered,
 }
 
 const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec {
@@ -234,6 +276,7 @@ const fn route(id: RouteId, method: Method, pattern: &'static str) -> RouteSpec 
         development_only: false,
         credentials_optional: false,
         issues_session: false,
+        answered: Answered::Gateway,
     }
 }
 
@@ -260,6 +303,14 @@ impl RouteSpec {
     }
     const fn development_only(mut self) -> Self {
         self.development_only = true;
+        self
+    }
+    const fn forwarded(mut self) -> Self {
+        self.answered = Answered::Origin;
+        self
+    }
+    const fn registry_or_origin(mut self) -> Self {
+        self.answered = Answered::RegistryOrOrigin;
         self
     }
     const fn audited(mut self, action: &'static str) -> Self {
@@ -295,6 +346,14 @@ const MEMORY_WRITE: &[RateBucket] = &[
     RateBucket::Category(Permission::MemoryWrite),
 ];
 const ADMIN: &[RateBucket] = &[RateBucket::Api, RateBucket::Category(Permission::Admin)];
+const SYSTEM_READ: &[RateBucket] = &[
+    RateBucket::Api,
+    RateBucket::Category(Permission::SystemRead),
+];
+const SYSTEM_WRITE: &[RateBucket] = &[
+    RateBucket::Api,
+    RateBucket::Category(Permission::SystemWrite),
+];
 
 /// The route table. Order matters only for readability: patterns don't overlap.
 pub static ROUTES: &[RouteSpec] = &[
@@ -458,10 +517,12 @@ pub static ROUTES: &[RouteSpec] = &[
     // The agent server (SPEC §7, §13). Registry routes are answered from the
     // gateway's agents registry; runtime routes go to the agent origin.
     route(AgentList, Get, "/api/agents")
+        .registry_or_origin()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentRead)
         .limited(AGENT_READ),
     route(AgentCreate, Post, "/api/agents")
+        .registry_or_origin()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentCreate)
         .limited(&[
@@ -470,43 +531,52 @@ pub static ROUTES: &[RouteSpec] = &[
         ])
         .audited("agent.create"),
     route(AgentGet, Get, "/api/agents/:agentId")
+        .registry_or_origin()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentRead)
         .limited(AGENT_READ),
     route(AgentUpdate, Patch, "/api/agents/:agentId")
+        .registry_or_origin()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentWrite)
         .limited(AGENT_WRITE)
         .audited("agent.update"),
     route(AgentDelete, Delete, "/api/agents/:agentId")
+        .registry_or_origin()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentWrite)
         .limited(AGENT_WRITE)
         .audited("agent.delete"),
     route(AgentStart, Post, "/api/agents/:agentId/start")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentWrite)
         .limited(AGENT_WRITE)
         .audited("agent.start"),
     route(AgentStop, Post, "/api/agents/:agentId/stop")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentWrite)
         .limited(AGENT_WRITE)
         .audited("agent.stop"),
     route(AgentLogs, Get, "/api/agents/:agentId/logs")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::AgentRead)
         .limited(AGENT_READ),
     route(MemoryList, Get, "/api/memory/:agentId/memories")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::MemoryRead)
         .limited(MEMORY_READ),
     route(MemoryDelete, Delete, "/api/memory/:agentId/memories")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::MemoryWrite)
         .limited(MEMORY_WRITE)
         .audited("memory.delete"),
     route(MemoryRoomCreate, Post, "/api/memory/:agentId/rooms")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::MemoryWrite)
         .limited(MEMORY_WRITE)
@@ -516,18 +586,207 @@ pub static ROUTES: &[RouteSpec] = &[
         Get,
         "/api/agents/:agentId/rooms/:roomId/memories",
     )
+    .forwarded()
     .accepts(Credentials::ANY)
     .needs(Permission::MemoryRead)
     .limited(MEMORY_READ),
     route(ServerLogs, Get, "/api/server/logs")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::Admin)
         .limited(ADMIN),
     route(ServerStop, Post, "/api/server/stop")
+        .forwarded()
         .accepts(Credentials::ANY)
         .needs(Permission::Admin)
         .limited(ADMIN)
         .audited("server.stop"),
+    // The rest of ElizaOS 1.7's REST surface that `@elizaos/api-client`
+    // 1.7.2 and the web UI call (outside `/api/messaging`), all forwarded.
+    // Agent-scoped routes (`:agentId`) are checked against the registry
+    // first; the server-wide ones need `admin:*` (their answers span every
+    // agent and user, which the gateway can't filter).
+    route(ServerHello, Get, "/api/server/hello")
+        .accepts(Credentials::ANY)
+        .needs(Permission::SystemRead)
+        .limited(SYSTEM_READ)
+        .forwarded(),
+    route(ServerDebugServers, Get, "/api/server/debug/servers")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .forwarded(),
+    route(ServerLogsSubmit, Post, "/api/server/logs")
+        .accepts(Credentials::ANY)
+        .needs(Permission::SystemWrite)
+        .limited(SYSTEM_WRITE)
+        .audited("server.logs.submit")
+        .forwarded(),
+    route(ServerLogsClear, Delete, "/api/server/logs")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .audited("server.logs.clear")
+        .forwarded(),
+    // The origin's environment holds its secrets: admins only.
+    route(SystemEnvGet, Get, "/api/system/env/local")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .forwarded(),
+    route(SystemEnvUpdate, Post, "/api/system/env/local")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .audited("system.env.update")
+        .forwarded(),
+    // Static before `/api/agents/:agentId`: `worlds` is not an agent id.
+    route(AgentWorlds, Get, "/api/agents/worlds")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .forwarded(),
+    route(AgentLogDelete, Delete, "/api/agents/:agentId/logs/:logId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentWrite)
+        .limited(AGENT_WRITE)
+        .audited("agent.log.delete")
+        .forwarded(),
+    route(AgentPanels, Get, "/api/agents/:agentId/panels")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentRead)
+        .limited(AGENT_READ)
+        .forwarded(),
+    route(AgentRuns, Get, "/api/agents/:agentId/runs")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentRead)
+        .limited(AGENT_READ)
+        .forwarded(),
+    route(AgentRun, Get, "/api/agents/:agentId/runs/:runId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentRead)
+        .limited(AGENT_READ)
+        .forwarded(),
+    route(AgentWorldAdd, Post, "/api/agents/:agentId/worlds")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentWrite)
+        .limited(AGENT_WRITE)
+        .audited("agent.world.write")
+        .forwarded(),
+    route(AgentWorldUpdate, Patch, "/api/agents/:agentId/worlds/:worldId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::AgentWrite)
+        .limited(AGENT_WRITE)
+        .audited("agent.world.write")
+        .forwarded(),
+    route(MemoryRoomsList, Get, "/api/memory/:agentId/rooms")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MemoryRead)
+        .limited(MEMORY_READ)
+        .forwarded(),
+    route(MemoryRoomGet, Get, "/api/memory/:agentId/rooms/:roomId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MemoryRead)
+        .limited(MEMORY_READ)
+        .forwarded(),
+    route(
+        MemoryRoomMemories,
+        Get,
+        "/api/memory/:agentId/rooms/:roomId/memories",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MemoryRead)
+    .limited(MEMORY_READ)
+    .forwarded(),
+    route(MemoryUpdate, Patch, "/api/memory/:agentId/memories/:memoryId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MemoryWrite)
+        .limited(MEMORY_WRITE)
+        .audited("memory.update")
+        .forwarded(),
+    route(MemoryDeleteOne, Delete, "/api/memory/:agentId/memories/:memoryId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MemoryWrite)
+        .limited(MEMORY_WRITE)
+        .audited("memory.delete")
+        .forwarded(),
+    route(
+        MemoryDeleteRoom,
+        Delete,
+        "/api/memory/:agentId/memories/all/:roomId",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MemoryWrite)
+    .limited(MEMORY_WRITE)
+    .audited("memory.delete")
+    .forwarded(),
+    // Worlds made from a message server span agents and users: admins.
+    route(MemoryGroupCreate, Post, "/api/memory/groups/:serverId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .audited("memory.world.write")
+        .forwarded(),
+    route(MemoryGroupDelete, Delete, "/api/memory/groups/:serverId")
+        .accepts(Credentials::ANY)
+        .needs(Permission::Admin)
+        .limited(ADMIN)
+        .audited("memory.world.write")
+        .forwarded(),
+    route(
+        MemoryGroupClear,
+        Delete,
+        "/api/memory/groups/:serverId/memories",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::Admin)
+    .limited(ADMIN)
+    .audited("memory.world.write")
+    .forwarded(),
+    // Talking to an agent by voice is sending it a message.
+    route(
+        AudioSpeechConversation,
+        Post,
+        "/api/audio/:agentId/speech/conversation",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MessagingSend)
+    .limited(MESSAGING_SEND)
+    .forwarded(),
+    route(AudioSpeechGenerate, Post, "/api/audio/:agentId/speech/generate")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND)
+        .forwarded(),
+    route(
+        AudioSynthesize,
+        Post,
+        "/api/audio/:agentId/audio-messages/synthesize",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MessagingSend)
+    .limited(MESSAGING_SEND)
+    .forwarded(),
+    route(AudioTranscribe, Post, "/api/audio/:agentId/transcriptions")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND)
+        .forwarded(),
+    route(AudioSpeech, Post, "/api/audio/:agentId/speech")
+        .accepts(Credentials::ANY)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND)
+        .forwarded(),
+    route(
+        MediaAgentUpload,
+        Post,
+        "/api/media/agents/:agentId/upload-media",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::AgentWrite)
+    .limited(AGENT_WRITE)
+    .audited("agent.media.upload")
+    .forwarded(),
     // Benchmark hook of the rate limiter: one limiter's decisions per second.
     route(DevRateLimitBurst, Post, "/__dev/ratelimit/burst").development_only(),
 ];
@@ -568,20 +827,31 @@ pub fn resolve(method: &str, path: &str) -> Resolution {
 
 fn resolve_in(table: &'static [RouteSpec], method: &str, path: &str) -> Resolution {
     let method = Method::parse(method);
+    // Static segments before parameters: of the patterns a path matches,
+    // only those with the most literal segments count (`/api/agents/worlds`
+    // is never `/api/agents/:agentId`, whatever the method).
+    let matches: Vec<(&'static RouteSpec, PathParams)> = table
+        .iter()
+        .filter_map(|spec| Some((spec, match_pattern(spec.pattern, path)?)))
+        .collect();
+    let Some(best) = matches.iter().map(|(s, _)| static_segments(s.pattern)).max() else {
+        return Resolution::NotFound;
+    };
     let mut allowed = Vec::new();
-    for spec in table {
-        if let Some(params) = match_pattern(spec.pattern, path) {
-            if Some(spec.method) == method {
-                return Resolution::Found(spec, params);
-            }
-            allowed.push(spec.method);
+    for (spec, params) in matches {
+        if static_segments(spec.pattern) != best {
+            continue;
         }
+        if Some(spec.method) == method {
+            return Resolution::Found(spec, params);
+        }
+        allowed.push(spec.method);
     }
-    if allowed.is_empty() {
-        Resolution::NotFound
-    } else {
-        Resolution::MethodNotAllowed(allowed)
-    }
+    Resolution::MethodNotAllowed(allowed)
+}
+
+fn static_segments(pattern: &str) -> usize {
+    pattern.split('/').filter(|s| !s.starts_with(':')).count()
 }
 
 fn match_pattern(pattern: &'static str, path: &str) -> Option<PathParams> {
@@ -707,6 +977,18 @@ mod tests {
         }
     }
 
+    /// What the gateway forwards names its permission; what the gateway
+    /// answers on its own is never sent on.
+    #[test]
+    fn forwarded_routes_are_authorized() {
+        for r in ROUTES {
+            if r.answered != Answered::Gateway {
+                assert!(r.permission.is_some(), "{} forwarded without a permission", r.pattern);
+                assert!(r.pattern.starts_with("/api/"), "{}", r.pattern);
+            }
+        }
+    }
+
     #[test]
     fn permission_round_trip() {
         for p in Permission::ALL {
@@ -744,6 +1026,35 @@ mod tests {
             ("POST", "/api/server/stop", Some(P::Admin)),
             ("POST", "/api/messaging/submit", Some(P::MessagingSend)),
             ("GET", "/api/messaging/channels", Some(P::MessagingRead)),
+            // The rest of the api-client's non-messaging surface.
+            ("GET", "/api/server/hello", Some(P::SystemRead)),
+            ("GET", "/api/server/debug/servers", Some(P::Admin)),
+            ("POST", "/api/server/logs", Some(P::SystemWrite)),
+            ("DELETE", "/api/server/logs", Some(P::Admin)),
+            ("GET", "/api/system/env/local", Some(P::Admin)),
+            ("POST", "/api/system/env/local", Some(P::Admin)),
+            ("GET", "/api/agents/worlds", Some(P::Admin)),
+            ("DELETE", "/api/agents/a1/logs/l1", Some(P::AgentWrite)),
+            ("GET", "/api/agents/a1/panels", Some(P::AgentRead)),
+            ("GET", "/api/agents/a1/runs", Some(P::AgentRead)),
+            ("GET", "/api/agents/a1/runs/r1", Some(P::AgentRead)),
+            ("POST", "/api/agents/a1/worlds", Some(P::AgentWrite)),
+            ("PATCH", "/api/agents/a1/worlds/w1", Some(P::AgentWrite)),
+            ("GET", "/api/memory/a1/rooms", Some(P::MemoryRead)),
+            ("GET", "/api/memory/a1/rooms/r1", Some(P::MemoryRead)),
+            ("GET", "/api/memory/a1/rooms/r1/memories", Some(P::MemoryRead)),
+            ("PATCH", "/api/memory/a1/memories/m1", Some(P::MemoryWrite)),
+            ("DELETE", "/api/memory/a1/memories/m1", Some(P::MemoryWrite)),
+            ("DELETE", "/api/memory/a1/memories/all/r1", Some(P::MemoryWrite)),
+            ("POST", "/api/memory/groups/s1", Some(P::Admin)),
+            ("DELETE", "/api/memory/groups/s1", Some(P::Admin)),
+            ("DELETE", "/api/memory/groups/s1/memories", Some(P::Admin)),
+            ("POST", "/api/audio/a1/speech/conversation", Some(P::MessagingSend)),
+            ("POST", "/api/audio/a1/speech/generate", Some(P::MessagingSend)),
+            ("POST", "/api/audio/a1/audio-messages/synthesize", Some(P::MessagingSend)),
+            ("POST", "/api/audio/a1/transcriptions", Some(P::MessagingSend)),
+            ("POST", "/api/audio/a1/speech", Some(P::MessagingSend)),
+            ("POST", "/api/media/agents/a1/upload-media", Some(P::AgentWrite)),
         ];
         for (method, path, permission) in expected {
             match resolve(method, path) {
@@ -760,12 +1071,23 @@ mod tests {
                 other => panic!("{method} {path}: {other:?}"),
             }
         }
+        // Static segments win over parameters, whatever the method.
+        assert!(matches!(
+            resolve("GET", "/api/agents/worlds"),
+            Resolution::Found(RouteSpec { id: AgentWorlds, .. }, _)
+        ));
+        assert_eq!(
+            resolve("DELETE", "/api/agents/worlds"),
+            Resolution::MethodNotAllowed(vec![Get])
+        );
         // Anything else under /api/ is denied by the table.
         for (method, path) in [
             ("GET", "/api/agents/a1/secrets"),
             ("GET", "/api/memory/a1"),
             ("POST", "/api/server/restart"),
             ("GET", "/api/audio/a1"),
+            ("POST", "/api/agents/a1/characterPath"),
+            ("GET", "/api/system/env"),
             ("GET", "/api/agents/a1/rooms/r1"),
         ] {
             assert_eq!(

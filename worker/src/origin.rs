@@ -12,7 +12,7 @@ use agentgate_durable_objects::origin_fetch::within_timeout;
 use agentgate_shared::assertion::{AssertionClaims, ASSERTION_HEADER};
 use agentgate_shared::http_policy::MAX_BODY_BYTES;
 use agentgate_shared::origin::{
-    audience, forwards_request_header, origin_url, returns_response_header,
+    audience, forwards_request_header, origin_headers, origin_url, returns_response_header,
 };
 use agentgate_shared::ErrorCode;
 use futures::StreamExt;
@@ -99,8 +99,39 @@ pub async fn forward_and_read(
     exchange(req, cx, caller, body, |answer| read_answer(answer, limit)).await
 }
 
-/// The one path to the origin: sends `req` with `body`, then hands the
-/// answer to `take`. Both happen before the configured timeout.
+/// The gateway's own request to the origin for `caller` (no client
+/// request behind it), e.g. to learn whether an agent exists there or to
+/// read the origin's agent list; read in full up to `limit` bytes.
+pub async fn ask(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    caller: &Caller,
+    (method, path): (Method, &str),
+    limit: usize,
+) -> Result<ReadAnswer, ApiError> {
+    let outbound = Outbound {
+        method,
+        path,
+        query: None,
+        client_headers: None,
+    };
+    send(req, cx, caller, outbound, None, |answer| {
+        read_answer(answer, limit)
+    })
+    .await
+}
+
+/// What goes to the origin: a method, a path and a query, and the client's
+/// headers that may pass (none for the gateway's own requests).
+struct Outbound<'a> {
+    method: Method,
+    path: &'a str,
+    query: Option<&'a str>,
+    client_headers: Option<&'a Headers>,
+}
+
+/// The one path to the origin for a client's request: sends `req` with
+/// `body`, then hands the answer to `take`.
 async fn exchange<T, F, Fut>(
     req: &Request,
     cx: &RequestContext<'_>,
@@ -112,23 +143,53 @@ where
     F: FnOnce(Response) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
+    let url = req.url()?;
+    let client_headers = req.headers();
+    let outbound = Outbound {
+        method: req.method(),
+        path: url.path(),
+        query: url.query(),
+        client_headers: Some(&client_headers),
+    };
+    send(req, cx, caller, outbound, body, take).await
+}
+
+/// Sends `outbound` with `body`, then hands the answer to `take`; both
+/// happen before the configured timeout.
+async fn send<T, F, Fut>(
+    req: &Request,
+    cx: &RequestContext<'_>,
+    caller: &Caller,
+    outbound: Outbound<'_>,
+    body: Option<Vec<u8>>,
+    take: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(Response) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
     let Some(origin) = &cx.config.agent_origin else {
         return Err(ErrorCode::OriginNotConfigured.into());
     };
-    let url = req.url()?;
-    let target = origin_url(origin, url.path(), url.query());
+    let target = origin_url(origin, outbound.path, outbound.query);
 
     let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        if forwards_request_header(&name) {
-            headers.append(&name, &value)?;
+    if let Some(client) = outbound.client_headers {
+        for (name, value) in client.entries() {
+            if forwards_request_header(&name) {
+                headers.append(&name, &value)?;
+            }
         }
     }
     headers.set(ASSERTION_HEADER, &assertion(req, cx, caller)?)?;
+    let api_key = cx.config.agent_origin_api_key.as_ref().map(|k| k.expose());
+    for (name, value) in origin_headers(api_key, &caller.entity_id) {
+        headers.set(name, value)?;
+    }
     headers.set("X-Request-Id", cx.request_id)?;
 
     let mut init = RequestInit::new();
-    init.with_method(req.method()).with_headers(headers);
+    init.with_method(outbound.method).with_headers(headers);
     if let Some(body) = body.filter(|b| !b.is_empty()) {
         if body.len() > MAX_BODY_BYTES {
             return Err(ErrorCode::PayloadTooLarge.into());
@@ -159,6 +220,22 @@ pub struct ReadAnswer {
 }
 
 impl ReadAnswer {
+    /// The body as JSON, or 502 `ORIGIN_UNAVAILABLE` (fail closed: a list
+    /// that can't be filtered is not passed on).
+    pub fn json(&self) -> Result<serde_json::Value, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ApiError::new(ErrorCode::OriginUnavailable)
+                .with_detail(format!("the origin's answer is not JSON: {e}"))
+        })
+    }
+
+    /// This answer with `body` in place of the origin's (same status and
+    /// headers; the length is the runtime's).
+    pub fn with_json(mut self, body: &serde_json::Value) -> Self {
+        self.body = body.to_string().into_bytes();
+        self
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }

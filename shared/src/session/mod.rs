@@ -41,7 +41,8 @@ pub use lifetime::{
     MACHINE_LIFETIME_SECS, TOUCH_PERSIST_GRANULARITY_SECS,
 };
 pub use permissions::{
-    is_admin, permissions_for, proven_email, IdentityKind, USER_BASE_PERMISSIONS,
+    grantable_scopes, is_admin, machine_token_permissions, permissions_for, proven_email,
+    IdentityKind, ScopeRefusal, USER_BASE_PERMISSIONS,
 };
 pub use token::{
     csrf_token_from_random, looks_like_machine_token, looks_like_session_token,

@@ -90,6 +90,63 @@ pub fn permissions_for(
     }
 }
 
+/// What a machine token may do (SPEC §3): it acts for its owner, so it holds
+/// its scopes only while the owner still holds them (an owner demoted from
+/// admin takes `admin:*` away from their tokens at once).
+pub fn machine_token_permissions(
+    scopes: &[Permission],
+    owner_permissions: &BTreeSet<Permission>,
+) -> BTreeSet<Permission> {
+    scopes
+        .iter()
+        .copied()
+        .filter(|p| owner_permissions.contains(p))
+        .collect()
+}
+
+/// Why a scope can't be granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeRefusal {
+    /// Not a permission name.
+    Unknown(String),
+    /// A permission the granter does not hold.
+    NotHeld(Permission),
+    /// None, or more than there are permissions.
+    Count,
+}
+
+impl std::fmt::Display for ScopeRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unknown(name) => write!(f, "`{name}` is not a permission"),
+            Self::NotHeld(p) => write!(f, "`{}` is not a permission you hold", p.as_str()),
+            Self::Count => f.write_str("at least one permission"),
+        }
+    }
+}
+
+/// The scopes a granter may put on a machine token: any permission they hold
+/// themselves, `admin:*` included (SPEC §3), each once, in the order given.
+pub fn grantable_scopes(
+    names: &[String],
+    granter: &BTreeSet<Permission>,
+) -> Result<Vec<Permission>, ScopeRefusal> {
+    if names.is_empty() || names.len() > Permission::ALL.len() {
+        return Err(ScopeRefusal::Count);
+    }
+    let mut scopes = Vec::new();
+    for name in names {
+        let p = Permission::parse(name).ok_or_else(|| ScopeRefusal::Unknown(name.clone()))?;
+        if !granter.contains(&p) {
+            return Err(ScopeRefusal::NotHeld(p));
+        }
+        if !scopes.contains(&p) {
+            scopes.push(p);
+        }
+    }
+    Ok(scopes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +172,52 @@ mod tests {
         ] {
             assert_eq!(proven_email(&claims(unproven)), None);
         }
+    }
+
+    #[test]
+    fn a_token_holds_its_scopes_only_while_its_owner_does() {
+        use Permission as P;
+        let owner = permissions_for(IdentityKind::Owner, false, &[]);
+        let user = permissions_for(IdentityKind::User, false, &[]);
+        let scopes = [P::AgentRead, P::Admin, P::SystemWrite];
+        assert_eq!(
+            machine_token_permissions(&scopes, &owner),
+            scopes.into_iter().collect()
+        );
+        assert_eq!(
+            machine_token_permissions(&scopes, &user),
+            [P::AgentRead].into_iter().collect()
+        );
+        assert!(machine_token_permissions(&scopes, &BTreeSet::new()).is_empty());
+    }
+
+    #[test]
+    fn granters_give_only_what_they_hold_admin_included() {
+        use Permission as P;
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let owner = permissions_for(IdentityKind::Owner, false, &[]);
+        let admin = permissions_for(IdentityKind::User, true, &[]);
+        let user = permissions_for(IdentityKind::User, false, &[]);
+        assert_eq!(
+            grantable_scopes(&names(&["admin:*", "agent:read", "admin:*"]), &owner),
+            Ok(vec![P::Admin, P::AgentRead])
+        );
+        assert_eq!(
+            grantable_scopes(&names(&["admin:*"]), &admin),
+            Ok(vec![P::Admin])
+        );
+        assert_eq!(
+            grantable_scopes(&names(&["system:write"]), &admin),
+            Err(ScopeRefusal::NotHeld(P::SystemWrite))
+        );
+        assert_eq!(
+            grantable_scopes(&names(&["admin:*"]), &user),
+            Err(ScopeRefusal::NotHeld(P::Admin))
+        );
+        assert_eq!(
+            grantable_scopes(&names(&["agent:*"]), &owner),
+            Err(ScopeRefusal::Unknown("agent:*".into()))
+        );
+        assert_eq!(grantable_scopes(&[], &owner), Err(ScopeRefusal::Count));
     }
 }

@@ -73,6 +73,7 @@ pub async fn authenticate(token: &str, config: &Config, now: u64) -> Result<Call
     let permissions = permissions_for(IdentityKind::User, admin, &[]);
     Ok(Caller {
         tier: agentgate_shared::ratelimit::tier_for(&permissions),
+        acts_for_owner: false,
         scope: EntityScope::new(tenant(config), entity_id.clone()),
         entity_id,
         credential: CredentialKind::ExternalJwt,

@@ -52,5 +52,6 @@ pub async fn authenticate(
         session_hash: None,
         ticket_channel: None,
         tier: Tier::Standard,
+        acts_for_owner: false,
     })
 }

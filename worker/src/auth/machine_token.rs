@@ -1,17 +1,17 @@
 //! Bearer machine tokens (SPEC §3 item 3): `agm_` + 32 random bytes, only
 //! their SHA-256 stored, 90 days absolute (never sliding), holding exactly
-//! the scopes the owner gave them. A token is its own entity (its id), or,
-//! when bound to an agent, acts as that agent.
+//! the scopes the owner gave them. A token acts for its owner (the owner's
+//! entity, its scopes ∩ the owner's current permissions), or, when bound to
+//! an agent, as that agent (with the same permissions).
 
 use super::{tenant, Caller, CredentialKind};
 use crate::error::ApiError;
 use crate::storage::records::MachineTokenRecord;
 use crate::storage::scope::EntityScope;
-use crate::storage::{AgentRepo, MachineTokenRepo, Store};
+use crate::storage::{AgentRepo, IdentityRepo, MachineTokenRepo, Store};
 use agentgate_shared::config::Config;
-use agentgate_shared::ratelimit::Tier;
 use agentgate_shared::routes::Permission;
-use agentgate_shared::session::{permissions_for, token_hash, IdentityKind};
+use agentgate_shared::session::{machine_token_permissions, token_hash, IdentityKind};
 use agentgate_shared::ErrorCode;
 
 fn invalid(detail: &str) -> ApiError {
@@ -47,7 +47,18 @@ pub async fn authenticate(
             return Err(invalid("the token's agent is no longer its owner's"));
         }
     }
-    let entity_id = record.agent_id.clone().unwrap_or_else(|| record.id.clone());
+    // The owner's current grants bound the token's: a demoted or deleted
+    // owner's tokens lose what the owner lost.
+    let owner_scope = EntityScope::new(tenant(config), record.owner_entity_id.clone());
+    let owner = store
+        .identity(&owner_scope)
+        .await?
+        .ok_or_else(|| invalid("the token's owner no longer exists"))?;
+    let (owner_kind, owner_permissions, tier) = super::session::identity_grants(&owner, config)?;
+    let entity_id = record
+        .agent_id
+        .clone()
+        .unwrap_or_else(|| record.owner_entity_id.clone());
     Ok(Caller {
         scope: EntityScope::new(tenant(config), entity_id.clone()),
         entity_id,
@@ -55,11 +66,13 @@ pub async fn authenticate(
         identity_kind: IdentityKind::Machine,
         identity_id: None,
         issuer: None,
-        permissions: permissions_for(IdentityKind::Machine, false, &scopes),
+        permissions: machine_token_permissions(&scopes, &owner_permissions),
         expires_at: u64::try_from(record.expires_at).ok(),
         session_hash: None,
         ticket_channel: record.channel_id,
-        tier: Tier::Standard,
+        tier,
+        // A token bound to an agent acts as that agent, not as the owner.
+        acts_for_owner: owner_kind == IdentityKind::Owner && record.agent_id.is_none(),
     })
 }
 

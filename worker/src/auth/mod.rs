@@ -89,6 +89,9 @@ pub struct Caller {
     /// For a socket ticket (or a channel-bound machine token): the one
     /// channel it may act in.
     pub ticket_channel: Option<String>,
+    /// The deployment's owner, in person or through a machine token acting
+    /// for them: origin agents nobody registered are theirs (SPEC §7).
+    pub acts_for_owner: bool,
 }
 
 impl Caller {

@@ -58,6 +58,7 @@ pub async fn authenticate(
         identity_kind: IdentityKind::User,
         identity_id: None,
         tier: Tier::Standard,
+        acts_for_owner: false,
         issuer: None,
         permissions: [Permission::MessagingRead, Permission::MessagingSend]
             .into_iter()

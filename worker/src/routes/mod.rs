@@ -61,8 +61,37 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         | RouteId::MemoryList
         | RouteId::MemoryDelete
         | RouteId::MemoryRoomCreate
-        | RouteId::AgentRoomMemories => agents::runtime(req, cx).await,
-        RouteId::ServerLogs | RouteId::ServerStop => agents::server_admin(req, cx).await,
+        | RouteId::AgentRoomMemories
+        | RouteId::AgentLogDelete
+        | RouteId::AgentPanels
+        | RouteId::AgentRuns
+        | RouteId::AgentRun
+        | RouteId::AgentWorldAdd
+        | RouteId::AgentWorldUpdate
+        | RouteId::MemoryRoomsList
+        | RouteId::MemoryRoomGet
+        | RouteId::MemoryRoomMemories
+        | RouteId::MemoryUpdate
+        | RouteId::MemoryDeleteOne
+        | RouteId::MemoryDeleteRoom
+        | RouteId::AudioSpeechConversation
+        | RouteId::AudioSpeechGenerate
+        | RouteId::AudioSynthesize
+        | RouteId::AudioTranscribe
+        | RouteId::AudioSpeech
+        | RouteId::MediaAgentUpload => agents::runtime(req, cx).await,
+        RouteId::ServerLogs
+        | RouteId::ServerStop
+        | RouteId::ServerHello
+        | RouteId::ServerDebugServers
+        | RouteId::ServerLogsSubmit
+        | RouteId::ServerLogsClear
+        | RouteId::SystemEnvGet
+        | RouteId::SystemEnvUpdate
+        | RouteId::AgentWorlds
+        | RouteId::MemoryGroupCreate
+        | RouteId::MemoryGroupDelete
+        | RouteId::MemoryGroupClear => agents::server_wide(req, cx).await,
         RouteId::DevRateLimitBurst => dev_ratelimit::burst(req, cx).await,
     }
 }

@@ -6,7 +6,7 @@
 //! the owner's agents (`agentId`): such a token is the agent's credential at
 //! the gateway, e.g. for posting the agent's replies to a channel.
 
-use crate::auth::machine_token_scopes;
+use crate::auth::{machine_token_scopes, Caller};
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::http::{body, response};
@@ -17,7 +17,9 @@ use agentgate_shared::audit::Outcome;
 use agentgate_shared::ids::uuid_v7;
 use agentgate_shared::routes::Permission;
 use agentgate_shared::rules;
-use agentgate_shared::session::{machine_token_from_random, MACHINE_LIFETIME_SECS};
+use agentgate_shared::session::{
+    grantable_scopes, machine_token_from_random, MACHINE_LIFETIME_SECS,
+};
 use agentgate_shared::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -34,26 +36,11 @@ struct CreateBody {
     agent_id: Option<String>,
 }
 
-/// Scopes a machine token may carry: any permission but `admin:*`.
-fn parse_scopes(names: &[String]) -> Result<Vec<Permission>, ApiError> {
-    if names.is_empty() || names.len() > Permission::ALL.len() {
-        return Err(ApiError::bad_request(
-            "Invalid field `scopes`: at least one permission",
-        ));
-    }
-    let mut scopes = Vec::new();
-    for name in names {
-        match Permission::parse(name) {
-            Some(Permission::Admin) | None => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid field `scopes`: `{name}` is not a grantable permission"
-                )))
-            }
-            Some(p) if !scopes.contains(&p) => scopes.push(p),
-            Some(_) => {}
-        }
-    }
-    Ok(scopes)
+/// Scopes a machine token may carry: any permission the granter holds,
+/// `admin:*` included (SPEC §3).
+fn parse_scopes(names: &[String], granter: &Caller) -> Result<Vec<Permission>, ApiError> {
+    grantable_scopes(names, &granter.permissions)
+        .map_err(|why| ApiError::bad_request(format!("Invalid field `scopes`: {why}")))
 }
 
 fn token_json(t: &MachineTokenRecord) -> Result<serde_json::Value, ApiError> {
@@ -75,7 +62,7 @@ fn token_json(t: &MachineTokenRecord) -> Result<serde_json::Value, ApiError> {
 
 /// `POST /api/auth/machine-tokens`.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = cx.owner()?;
+    let caller = cx.caller()?;
     let input: CreateBody = body::json(&mut req).await?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -83,7 +70,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
             "Invalid field `name`: 1 to 100 characters",
         ));
     }
-    let scopes = parse_scopes(&input.scopes)?;
+    let scopes = parse_scopes(&input.scopes, caller)?;
     let channel_id = input
         .channel_id
         .as_deref()
@@ -140,7 +127,7 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
 
 /// `GET /api/auth/machine-tokens`: the owner's tokens, without secrets.
 pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = cx.owner()?;
+    let caller = cx.caller()?;
     let tokens = cx.store()?.machine_tokens(&caller.scope).await?;
     let items = tokens
         .iter()
@@ -152,7 +139,7 @@ pub async fn list(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 /// `POST /api/auth/machine-tokens/:tokenId/rotate`: the old secret stops
 /// working at once.
 pub async fn rotate(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = cx.owner()?;
+    let caller = cx.caller()?;
     let id = cx.param("tokenId")?;
     let token = machine_token_from_random(random::bytes::<32>()?);
     let store = cx.store()?;
@@ -168,7 +155,7 @@ pub async fn rotate(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
 
 /// `DELETE /api/auth/machine-tokens/:tokenId`.
 pub async fn revoke(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
-    let caller = cx.owner()?;
+    let caller = cx.caller()?;
     let id = cx.param("tokenId")?;
     let store = cx.store()?;
     let revoked = store
