@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: prints figures, side by side in one run.
 #   bash bench/run.sh [scenario…]   (default: all)
-# Scenarios: verify, auth, ratelimit, rooms, storage, origin
+# Scenarios: verify, auth, ratelimit, rooms, storage, origin, eliza
 set -euo pipefail
 source "$(dirname "$0")/../scripts/tools.sh"
 ensure_tools

@@ -451,14 +451,36 @@ async fn machine_tokens_hold_only_their_scopes() {
         .await
         .unwrap();
     expect_error(mint, 403, "INSUFFICIENT_PERMISSIONS").await;
-    // admin:* is not grantable.
+    // The owner may grant any scope they hold, admin:* included (SPEC §3);
+    // unknown scopes are refused.
     let admin = owner
         .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
-        .json(&json!({"name": "root", "scopes": ["admin:*"]}))
+        .json(&json!({"name": "root", "scopes": ["admin:*", "agent:read"]}))
         .send()
         .await
         .unwrap();
-    expect_error(admin, 400, "BAD_REQUEST").await;
+    assert_eq!(admin.status(), 201);
+    let admin_token = json(admin).await["token"].as_str().unwrap().to_owned();
+    let admin_me = json(
+        bearer(&admin_token, Method::GET, "/api/auth/me")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(admin_me["permissions"], json!(["agent:read", "admin:*"]), "{admin_me}");
+    let unknown = owner
+        .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
+        .json(&json!({"name": "x", "scopes": ["agent:*"]}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(unknown, 400, "BAD_REQUEST").await;
+    // Both tokens act for their owner: the owner's entity, not their own.
+    let owner_me = json(owner.me(&gw).await).await;
+    assert_eq!(me["entityId"], owner_me["entityId"], "{me} {owner_me}");
+    assert_eq!(admin_me["entityId"], owner_me["entityId"]);
+    assert_ne!(me["entityId"], id.as_str());
 
     // The listing shows no secret.
     let list = json(
@@ -469,9 +491,18 @@ async fn machine_tokens_hold_only_their_scopes() {
             .unwrap(),
     )
     .await;
-    assert_eq!(list["machineTokens"][0]["id"], id.as_str());
+    assert!(
+        list["machineTokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id.as_str()),
+        "{list}"
+    );
     assert!(!list.to_string().contains(&token[4..]));
-    let stored = gw.query("SELECT token_hash FROM machine_tokens").await;
+    let stored = gw
+        .query(&format!("SELECT token_hash FROM machine_tokens WHERE id = '{id}'"))
+        .await;
     assert_eq!(stored[0]["token_hash"], sha256_hex(&token).as_str());
 
     // Rotate: the old secret stops, the new one works.

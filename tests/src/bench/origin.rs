@@ -21,17 +21,20 @@ const SMALL_ROUNDS: usize = 300;
 const LARGE_ROUNDS: usize = 40;
 const LARGE_BYTES: usize = 1024 * 1024;
 
+/// A header one side's requests carry (its credential).
+pub(crate) type Credential<'a> = Option<(&'a str, &'a str)>;
+
 /// One timed GET; the whole body is read. Fails on a non-200 or a short body.
 async fn timed_get(
     client: &Client,
     url: &str,
-    bearer: Option<&str>,
+    credential: Credential<'_>,
     expect_bytes: Option<usize>,
 ) -> Result<Duration, String> {
     let start = Instant::now();
     let mut req = client.get(url);
-    if let Some(token) = bearer {
-        req = req.bearer_auth(token);
+    if let Some((name, value)) = credential {
+        req = req.header(name, value);
     }
     let resp = req.send().await.map_err(|e| e.to_string())?;
     let status = resp.status();
@@ -48,28 +51,27 @@ async fn timed_get(
     Ok(elapsed)
 }
 
-/// The three URLs one request is timed against.
-struct Targets<'a> {
-    direct: &'a str,
-    baseline: &'a str,
-    gateway: &'a str,
+/// The three URLs one request is timed against, each with its credential.
+pub(crate) struct Targets<'a> {
+    pub direct: (&'a str, Credential<'a>),
+    pub baseline: (&'a str, Credential<'a>),
+    pub gateway: (&'a str, Credential<'a>),
 }
 
 /// Runs `rounds` interleaved direct/baseline/gateway triples (after a
 /// warm-up) and prints the distributions and what the gateway adds.
-async fn side_by_side(
+pub(crate) async fn side_by_side(
     label: &str,
     client: &Client,
     urls: &Targets<'_>,
-    token: &str,
     rounds: usize,
     expect_bytes: Option<usize>,
 ) -> Result<(), String> {
     let mut samples = [Vec::new(), Vec::new(), Vec::new()];
     for round in 0..rounds + 20 {
-        let d = timed_get(client, urls.direct, None, expect_bytes).await?;
-        let b = timed_get(client, urls.baseline, None, expect_bytes).await?;
-        let g = timed_get(client, urls.gateway, Some(token), expect_bytes).await?;
+        let d = timed_get(client, urls.direct.0, urls.direct.1, expect_bytes).await?;
+        let b = timed_get(client, urls.baseline.0, urls.baseline.1, expect_bytes).await?;
+        let g = timed_get(client, urls.gateway.0, urls.gateway.1, expect_bytes).await?;
         if round >= 20 {
             for (v, t) in samples.iter_mut().zip([d, b, g]) {
                 v.push(t);
@@ -127,31 +129,34 @@ pub async fn run() -> Result<(), String> {
     let t = now();
     let token = hs256(SECRET, &json!({"sub": "bench", "iat": t, "exp": t + 3600}));
     let client = client();
-    // The create is forwarded too: the origin answers as ElizaOS would.
-    origin.script("POST /api/agents", 201, json!({"id": "bench-agent"}));
+    // The create is forwarded too: the origin answers as ElizaOS would
+    // (no such agent yet, then created).
+    let agent = agentgate_shared::entity_id::eliza_uuid("bench");
+    origin.script(&format!("GET /api/agents/{agent}"), 404, json!({"success": false}));
+    origin.script("POST /api/agents", 201, json!({"success": true, "data": {"id": agent}}));
     let resp = client
         .post(gw.url("/api/agents"))
         .bearer_auth(&token)
-        .json(&json!({"name": "bench", "id": "bench-agent"}))
+        .json(&json!({"name": "bench"}))
         .send()
         .await
         .map_err(|e| e.to_string())?;
     if resp.status() != 201 {
         return Err(format!("registering the agent: status {}", resp.status()));
     }
-    let path = "/api/agents/bench-agent/logs";
-    let direct = origin.base_url.clone() + path;
+    let path = format!("/api/agents/{agent}/logs");
+    let direct = origin.base_url.clone() + &path;
+    let bearer = format!("Bearer {token}");
     let urls = Targets {
-        direct: &direct,
-        baseline: &baseline.url(path),
-        gateway: &gw.url(path),
+        direct: (&direct, None),
+        baseline: (&baseline.url(&path), None),
+        gateway: (&gw.url(&path), Some(("authorization", &bearer))),
     };
     println!("origin: gateway (wrangler dev, release wasm) in front of a loopback test origin");
     side_by_side(
         "small GET (JSON echo)",
         &client,
         &urls,
-        &token,
         SMALL_ROUNDS,
         None,
     )
@@ -161,7 +166,6 @@ pub async fn run() -> Result<(), String> {
         "1 MiB streamed GET",
         &client,
         &urls,
-        &token,
         LARGE_ROUNDS,
         Some(LARGE_BYTES),
     )
