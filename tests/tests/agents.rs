@@ -3,6 +3,7 @@
 //! loopback that verifies the gateway's assertion against the gateway's own
 //! `/.well-known/jwks.json`.
 
+use agentgate_e2e::eliza::ElizaOrigin;
 use agentgate_e2e::http::{client, expect_error, json};
 use agentgate_e2e::jwt::{hs256, now};
 use agentgate_e2e::origin::{streamed_body, verify_assertion, TestOrigin};
@@ -54,9 +55,19 @@ fn uid(label: &str) -> String {
 }
 
 /// Registers an agent as `who` and checks the registry holds it. The id is
-/// chosen here, so that an origin's echo (which names no id) keeps it.
-async fn create_agent(gw: &Gateway, who: &str, name: &str, shared_with: &[&str]) -> String {
+/// chosen here, so that an origin's echo (which names no id) keeps it; a
+/// scripted `origin` first says it has no such agent, as ElizaOS would.
+async fn create_agent(
+    gw: &Gateway,
+    origin: Option<&TestOrigin>,
+    who: &str,
+    name: &str,
+    shared_with: &[&str],
+) -> String {
     let id = uid(&format!("agent-{who}-{name}"));
+    if let Some(origin) = origin {
+        origin.script(&format!("GET /api/agents/{id}"), 404, json!({"success": false}));
+    }
     let resp = as_user(gw, who, Method::POST, "/api/agents")
         .json(&json!({"name": name, "id": id, "sharedWith": shared_with}))
         .send()
@@ -69,17 +80,31 @@ async fn create_agent(gw: &Gateway, who: &str, name: &str, shared_with: &[&str])
     id
 }
 
-/// The registry's view of agent `id` for `who`, if they may see it.
+/// The registry's view of agent `id` for `who`, if they may see it: read
+/// from the store, as an operator would (with an origin, `GET
+/// /api/agents/:id` is the origin's answer).
 async fn registered(gw: &Gateway, who: &str, id: &str) -> Option<Value> {
-    let resp = as_user(gw, who, Method::GET, &format!("/api/agents/{id}"))
-        .send()
-        .await
-        .unwrap();
-    match resp.status().as_u16() {
-        200 => Some(json(resp).await),
-        404 => None,
-        other => panic!("GET /api/agents/{id}: {other}"),
+    let me = entity(gw, who).await;
+    let rows = gw
+        .query(&format!(
+            "SELECT name, owner_entity_id, shared_with, status FROM agents WHERE id = '{id}'"
+        ))
+        .await;
+    let row = rows.first()?;
+    let shared: Vec<String> = match &row["shared_with"] {
+        Value::String(s) => serde_json::from_str(s).unwrap(),
+        other => serde_json::from_value(other.clone()).unwrap(),
+    };
+    let owner = row["owner_entity_id"].as_str().unwrap().to_owned();
+    if owner != me && !shared.contains(&me) {
+        return None;
     }
+    Some(json!({
+        "name": row["name"],
+        "ownerId": owner,
+        "sharedWith": shared,
+        "status": row["status"],
+    }))
 }
 
 /// How many audit rows have `action`.
@@ -106,6 +131,7 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     let origin = TestOrigin::start().await;
     let gw = builder()
         .var("AGENT_ORIGIN_URL", &origin.base_url)
+        .var("AGENT_ORIGIN_API_KEY", ORIGIN_KEY)
         .var("GATEWAY_SIGNING_KEY_PREVIOUS", PREVIOUS_SEED)
         .start()
         .await;
@@ -114,12 +140,19 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
         .as_str()
         .unwrap()
         .to_owned();
+    // ElizaOS's id for "Eliza" (from the name): the gateway asks whether the
+    // origin has it (no), then forwards the create.
+    let eliza_id = uid("Eliza");
+    origin.script(
+        &format!("GET /api/agents/{eliza_id}"),
+        404,
+        json!({"success": false}),
+    );
     origin.script(
         "POST /api/agents",
         201,
-        json!({"success": true, "data": {"id": uid("agent-eliza")}}),
+        json!({"success": true, "data": {"id": eliza_id}}),
     );
-    let eliza_id = uid("agent-eliza");
     let resp = owner
         .request(Method::POST, &gw.url("/api/agents"))
         .json(&json!({"name": "Eliza"}))
@@ -171,14 +204,16 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     for stripped in [
         "x-user-id",
         "x-user-email",
-        "x-entity-id",
-        "x-api-key",
         "cookie",
         "authorization",
         "x-eliza-csrf",
     ] {
         assert_eq!(seen.header(stripped), None, "{stripped} reached the origin");
     }
+    // What a stock ElizaOS server understands: its own key, and the
+    // verified entity (never the client's).
+    assert_eq!(seen.header("x-api-key"), Some(ORIGIN_KEY));
+    assert_eq!(seen.header("x-entity-id"), Some(owner_entity.as_str()));
     let assertion = seen.header("x-agentgate-assertion").expect("assertion");
     assert_ne!(assertion, "forged.assertion.value");
     let all_assertions = seen
@@ -249,6 +284,8 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     let seen = origin.received_under(&format!("/api/agents/{eliza_id}/logs"));
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].header("x-user-id"), None);
+    assert_eq!(seen[0].header("x-entity-id"), Some(bob.as_str()));
+    assert_eq!(seen[0].header("x-api-key"), Some(ORIGIN_KEY));
     let claims = verify_assertion(
         seen[0].header("x-agentgate-assertion").unwrap(),
         &keys,
@@ -289,12 +326,10 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = owner
-        .request(Method::GET, &gw.url(&format!("/api/agents/{eliza_id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(json(resp).await["status"], "running");
+    let status = gw
+        .query(&format!("SELECT status FROM agents WHERE id = '{eliza_id}'"))
+        .await;
+    assert_eq!(status[0]["status"], "running");
     let audit = gw
         .query("SELECT action FROM audit_events WHERE action LIKE 'agent.%' ORDER BY ts")
         .await;
@@ -309,17 +344,87 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
     );
 }
 
+/// The real ElizaOS origin's key in these tests (it runs closed).
+const ORIGIN_KEY: &str = "agents-e2e-origin-key-0123456789";
+
+/// The gateway in front of a real ElizaOS 1.7.2 origin that runs closed
+/// with its own key, which the gateway holds.
+async fn gateway_with_eliza() -> (ElizaOrigin, Gateway) {
+    let origin = ElizaOrigin::builder().auth_token(ORIGIN_KEY).start().await;
+    let gw = builder()
+        .var("AGENT_ORIGIN_URL", origin.url())
+        .var("AGENT_ORIGIN_API_KEY", ORIGIN_KEY)
+        .var("RATE_LIMIT_DISABLED", "true")
+        .start()
+        .await;
+    (origin, gw)
+}
+
+/// `who` creates an agent from an ElizaOS character; its id (ElizaOS's, from
+/// the name) is returned.
+async fn create_character(gw: &Gateway, who: &str, body: Value) -> String {
+    let resp = as_user(gw, who, Method::POST, "/api/agents")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let answer = json(resp).await;
+    assert_eq!(status, 201, "{answer}");
+    answer["data"]["id"].as_str().unwrap().to_owned()
+}
+
+/// `who`'s `GET /api/agents`.
+async fn list(gw: &Gateway, who: &str) -> Value {
+    json(as_user(gw, who, Method::GET, "/api/agents").send().await.unwrap()).await
+}
+
+/// The names in ElizaOS's `GET /api/agents` answer, sorted.
+fn listed_names(v: &Value) -> Vec<String> {
+    assert_eq!(v["success"], true, "{v}");
+    let mut n: Vec<String> = v["data"]["agents"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    n.sort();
+    n
+}
+
 #[tokio::test]
-async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
-    let origin = TestOrigin::start().await;
-    let gw = gateway_with_origin(&origin.base_url).await;
+async fn at_a_real_origin_agents_are_their_registrants_and_not_yours_is_404() {
+    let (origin, gw) = gateway_with_eliza().await;
     let bob = entity(&gw, "bob").await;
-    let private = create_agent(&gw, "alice", "private", &[]).await;
-    let shared = create_agent(&gw, "alice", "shared", &[&bob]).await;
+    let private = create_character(
+        &gw,
+        "alice",
+        json!({"characterJson": {
+            "name": "Private",
+            "bio": ["Alice's own."],
+            "settings": {"secrets": {"SOME_KEY": "alice-secret"}},
+        }}),
+    )
+    .await;
+    // ElizaOS's id: derived from the name.
+    assert_eq!(private, uid("Private"));
+    let shared = create_character(
+        &gw,
+        "alice",
+        json!({
+            "agent": {
+                "name": "Shared",
+                "bio": ["Shared with Bob."],
+                "settings": {"secrets": {"SOME_KEY": "shared-secret"}},
+            },
+            "sharedWith": [bob],
+        }),
+    )
+    .await;
+    assert_eq!(registered(&gw, "alice", &shared).await.unwrap()["sharedWith"], json!([bob]));
 
     // Bob can neither read, change, start, stop nor delete Alice's agent,
-    // nor touch its memory: 404 for all, and the origin never hears of it.
-    let creates = origin.received().len();
+    // nor touch its memory, logs, runs or voice: 404 for all.
     let refused = [
         (Method::GET, format!("/api/agents/{private}")),
         (Method::PATCH, format!("/api/agents/{private}")),
@@ -327,125 +432,99 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
         (Method::POST, format!("/api/agents/{private}/start")),
         (Method::POST, format!("/api/agents/{private}/stop")),
         (Method::GET, format!("/api/agents/{private}/logs")),
+        (Method::GET, format!("/api/agents/{private}/panels")),
+        (Method::GET, format!("/api/agents/{private}/runs")),
         (Method::GET, format!("/api/memory/{private}/memories")),
         (Method::DELETE, format!("/api/memory/{private}/memories")),
+        (Method::GET, format!("/api/memory/{private}/rooms")),
         (Method::POST, format!("/api/memory/{private}/rooms")),
-        (
-            Method::GET,
-            format!("/api/agents/{private}/rooms/r1/memories"),
-        ),
+        (Method::POST, format!("/api/audio/{private}/speech/generate")),
+        (Method::POST, format!("/api/media/agents/{private}/upload-media")),
         // Shared means read-only: changes stay the owner's.
         (Method::PATCH, format!("/api/agents/{shared}")),
         (Method::DELETE, format!("/api/agents/{shared}")),
         (Method::POST, format!("/api/agents/{shared}/start")),
         (Method::DELETE, format!("/api/memory/{shared}/memories")),
-        // An agent nobody registered.
-        (Method::GET, "/api/agents/no-such-agent".to_owned()),
-        (Method::POST, "/api/agents/no-such-agent/start".to_owned()),
+        // An agent nobody registered and that doesn't exist.
+        (Method::GET, format!("/api/agents/{}", uid("nobody"))),
+        (Method::POST, format!("/api/agents/{}/start", uid("nobody"))),
     ];
     for (method, path) in &refused {
         let resp = as_user(&gw, "bob", method.clone(), path)
-            .json(&json!({"name": "mine now"}))
+            .json(&json!({"name": "mine now", "text": "hi"}))
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 404, "{method} {path}");
         expect_error(resp, 404, "NOT_FOUND").await;
     }
-    assert_eq!(
-        origin.received().len(),
-        creates,
-        "a refused request reached the origin"
-    );
 
-    // Bob reads the shared agent (and its logs, at the origin).
+    // Bob reads the shared agent as ElizaOS answers it, without its secrets;
+    // Alice, its owner, gets them as the origin gives them.
     let resp = as_user(&gw, "bob", Method::GET, &format!("/api/agents/{shared}"))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let body = json(resp).await;
-    assert_eq!(body["name"], "shared");
-    assert!(
-        body.get("sharedWith").is_none(),
-        "only the owner sees the share list"
-    );
-    let resp = as_user(
-        &gw,
-        "bob",
-        Method::GET,
-        &format!("/api/memory/{shared}/memories"),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(origin.received().len(), creates + 1);
+    let seen = json(resp).await;
+    assert_eq!(seen["success"], true, "{seen}");
+    assert_eq!(seen["data"]["name"], "Shared");
+    assert!(seen["data"].get("secrets").is_none(), "{seen}");
+    assert!(seen["data"]["settings"].get("secrets").is_none(), "{seen}");
+    let resp = as_user(&gw, "alice", Method::GET, &format!("/api/agents/{shared}"))
+        .send()
+        .await
+        .unwrap();
+    let own = json(resp).await;
+    assert!(own["data"]["settings"]["secrets"]["SOME_KEY"].is_string(), "{own}");
 
-    // Listings: each sees their own and what is shared with them.
-    let names = |v: Value| -> Vec<String> {
-        let mut n: Vec<String> = v["agents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["name"].as_str().unwrap().to_owned())
-            .collect();
-        n.sort();
-        n
-    };
-    let list = |who: &'static str| as_user(&gw, who, Method::GET, "/api/agents").send();
+    // Listings: the origin's, each filtered to its caller.
+    assert_eq!(listed_names(&list(&gw, "alice").await), ["Private", "Shared"]);
+    assert_eq!(listed_names(&list(&gw, "bob").await), ["Shared"]);
+    assert!(listed_names(&list(&gw, "carol").await).is_empty());
+
+    // A create whose id is taken is 409, whoever holds it and wherever:
+    // Alice's agent, or one made at the origin directly (the deployment
+    // owner's). The answers can't be told apart, and nothing changes hands.
+    let direct = origin
+        .request(Method::POST, "/api/agents")
+        .json(&json!({"characterJson": {"name": "Direct", "bio": ["made at the origin"]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 201);
+    let direct_id = uid("Direct");
+    let mut answers = Vec::new();
+    for (who, name) in [("bob", "Private"), ("alice", "Private"), ("bob", "Direct")] {
+        let resp = as_user(&gw, who, Method::POST, "/api/agents")
+            .json(&json!({"characterJson": {"name": name, "bio": ["squat"]}}))
+            .send()
+            .await
+            .unwrap();
+        let mut error = expect_error(resp, 409, "CONFLICT").await;
+        error["error"]["requestId"] = Value::Null;
+        answers.push(error);
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    let resp = as_user(&gw, "bob", Method::POST, "/api/agents")
+        .json(&json!({"characterJson": {"name": "Bob's", "id": private}}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 409, "CONFLICT").await;
     assert_eq!(
-        names(json(list("alice").await.unwrap()).await),
-        ["private", "shared"]
+        registered(&gw, "alice", &private).await.unwrap()["ownerId"],
+        entity(&gw, "alice").await.as_str()
     );
-    assert_eq!(names(json(list("bob").await.unwrap()).await), ["shared"]);
-    assert!(names(json(list("carol").await.unwrap()).await).is_empty());
+    assert!(registered(&gw, "bob", &direct_id).await.is_none());
+    assert_eq!(listed_names(&list(&gw, "bob").await), ["Shared"]);
 
-    // The owner changes and deletes; then it is gone for both.
-    let resp = as_user(
-        &gw,
-        "alice",
-        Method::PATCH,
-        &format!("/api/agents/{shared}"),
-    )
-    .json(&json!({"name": "renamed", "sharedWith": []}))
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(resp.status(), 200);
-    let renamed = registered(&gw, "alice", &shared).await.unwrap();
-    assert_eq!(renamed["name"], "renamed");
-    assert_eq!(renamed["sharedWith"], json!([]));
-    let resp = as_user(&gw, "bob", Method::GET, &format!("/api/agents/{shared}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 404, "unshared");
-    let resp = as_user(
-        &gw,
-        "alice",
-        Method::DELETE,
-        &format!("/api/agents/{private}"),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(resp.status(), 200);
-    let resp = as_user(&gw, "alice", Method::GET, &format!("/api/agents/{private}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 404);
-
-    // Bad input is a clear 400; a taken id is 409; neither reaches the origin.
-    let forwarded = origin.received().len();
+    // Bad input is 400 before the origin: no name, a bad id, characterPath.
     for body in [
-        json!({"name": ""}),
-        json!({"name": "x", "id": "../etc"}),
-        // One id rule on both back ends: an agent id is a UUID.
-        json!({"name": "x", "id": "agent-alice-x"}),
-        json!({"name": "x", "sharedWith": ["a b"]}),
-        json!({"id": "no-name", "characterJson": {"bio": ["nameless"]}}),
+        json!({"characterJson": {"bio": ["nameless"]}}),
+        json!({"characterJson": {"name": "x", "id": "agent-x"}}),
+        json!({"characterPath": "/etc/passwd"}),
+        json!({"characterPath": "http://127.0.0.1:1/c.json", "characterJson": {"name": "P"}}),
+        json!(["not", "an", "object"]),
     ] {
         let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
             .json(&body)
@@ -454,171 +533,95 @@ async fn ownership_comes_from_the_registry_and_not_yours_is_404() {
             .unwrap();
         expect_error(resp, 400, "BAD_REQUEST").await;
     }
-    let resp = as_user(&gw, "bob", Method::POST, "/api/agents")
-        .json(&json!({"name": "squat", "id": shared}))
+
+    // Origin agents nobody registered are the deployment owner's: the owner
+    // (and the owner's machine token, in X-API-KEY as the api-client sends
+    // it) sees "Direct" and may use it; nobody else sees it.
+    let (owner, _) = setup_owner(&gw).await;
+    let resp = owner
+        .request(Method::GET, &gw.url("/api/agents"))
         .send()
         .await
         .unwrap();
-    expect_error(resp, 409, "CONFLICT").await;
-    assert_eq!(origin.received().len(), forwarded);
-    assert_eq!(
-        registered(&gw, "alice", &shared).await.unwrap()["ownerId"],
-        entity(&gw, "alice").await.as_str()
-    );
-}
-
-/// The answer an ElizaOS origin gives to a create.
-fn created(id: &str, name: &str) -> Value {
-    json!({"success": true, "data": {"id": id, "character": {"name": name}}})
-}
-
-#[tokio::test]
-async fn creating_with_an_origin_forwards_the_body_and_registers_the_id_the_origin_gave() {
-    const ELIZA: &str = "0f6b4cf8-3b1e-4f0b-9d2c-7a1e5b9c0d11";
-    let origin = TestOrigin::start().await;
-    let gw = gateway_with_origin(&origin.base_url).await;
-    let alice = entity(&gw, "alice").await;
-    let bob = entity(&gw, "bob").await;
-
-    // The body reaches the origin byte for byte, ElizaOS's own fields
-    // included; the client gets the origin's answer.
-    let sent = json!({
-        "name": "Eliza",
-        "sharedWith": [bob],
-        "characterJson": {"name": "Eliza", "bio": ["helpful"], "plugins": ["@elizaos/plugin-sql"]},
-    })
-    .to_string();
-    origin.script("POST /api/agents", 201, created(ELIZA, "Eliza"));
-    let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
-        .header("content-type", "application/json")
-        .body(sent.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    assert_eq!(
-        resp.headers().get("x-origin").map(|v| v.to_str().unwrap()),
-        Some("test-origin")
-    );
-    assert_eq!(json(resp).await, created(ELIZA, "Eliza"));
-    let seen = origin.received();
-    assert_eq!(seen.len(), 1);
-    assert_eq!(
-        (seen[0].method.as_str(), seen[0].target.as_str()),
-        ("POST", "/api/agents")
-    );
-    assert_eq!(seen[0].body, sent.as_bytes());
-    assert!(seen[0].header("x-agentgate-assertion").is_some());
-    assert_eq!(seen[0].header("authorization"), None);
-
-    // The registry lists it under the origin's id, owned by the creator and
-    // shared as asked.
-    let ids = |v: Value| -> Vec<String> {
-        v["agents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    for who in ["alice", "bob"] {
-        let resp = as_user(&gw, who, Method::GET, "/api/agents")
+    assert_eq!(listed_names(&json(resp).await), ["Direct"]);
+    let token = json(
+        owner
+            .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
+            .json(&json!({"name": "client", "scopes": ["agent:read", "agent:write"]}))
             .send()
             .await
-            .unwrap();
-        assert_eq!(ids(json(resp).await), [ELIZA], "{who}");
-    }
-    let eliza = registered(&gw, "alice", ELIZA).await.unwrap();
-    assert_eq!(eliza["ownerId"], alice.as_str());
-    assert_eq!(eliza["name"], "Eliza");
-    assert_eq!(eliza["sharedWith"], json!([bob]));
-
-    // Where the origin names the id, first match wins; an answer naming none
-    // keeps the requested id. Without `name`, the character's is taken.
-    let cases = [
-        (
-            json!({"id": uid("o-top"), "data": {"id": uid("o-data")}}),
-            uid("o-top"),
-        ),
-        (
-            json!({"data": {"id": uid("o-data"), "agent": {"id": uid("x")}}}),
-            uid("o-data"),
-        ),
-        (
-            json!({"agent": {"id": uid("o-agent")}, "data": {"agent": {"id": uid("x")}}}),
-            uid("o-agent"),
-        ),
-        (
-            json!({"data": {"agent": {"id": uid("o-data-agent")}}}),
-            uid("o-data-agent"),
-        ),
-        (
-            json!({"id": "not an id!", "data": {"id": uid("o-valid")}}),
-            uid("o-valid"),
-        ),
-        (json!({"success": true}), uid("asked-5")),
-    ];
-    for (i, (answer, expected)) in cases.iter().enumerate() {
-        let asked = uid(&format!("asked-{i}"));
-        origin.script("POST /api/agents", 201, answer.clone());
-        let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
-            .json(&json!({"id": asked, "characterJson": {"name": format!("character {i}")}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 201, "case {i}");
-        let agent = registered(&gw, "alice", expected).await.expect(expected);
-        assert_eq!(agent["name"], format!("character {i}"));
-        if asked != *expected {
-            assert!(
-                registered(&gw, "alice", &asked).await.is_none(),
-                "case {i}: the requested id stayed held"
-            );
-        }
-    }
-    assert_eq!(audited(&gw, "agent.create.success").await, 1 + cases.len());
-
-    // The origin refuses: its answer goes back, nothing is registered.
-    let refusal = json!({"success": false, "error": {"code": "INVALID_CHARACTER"}});
-    origin.script("POST /api/agents", 422, refusal.clone());
-    let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
-        .json(&json!({"name": "refused", "id": uid("agent-refused")}))
+            .unwrap(),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = client()
+        .get(gw.url(&format!("/api/agents/{direct_id}")))
+        .header("X-API-KEY", &token)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 422);
-    assert_eq!(json(resp).await, refusal);
-    assert!(registered(&gw, "alice", &uid("agent-refused"))
-        .await
-        .is_none());
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["data"]["name"], "Direct");
+    assert!(listed_names(&list(&gw, "alice").await).iter().all(|n| n != "Direct"));
 
-    // The origin gives an id already registered (Alice's): 409 for Bob, and
-    // the agent stays Alice's.
-    origin.script("POST /api/agents", 201, created(ELIZA, "Eliza"));
-    let resp = as_user(&gw, "bob", Method::POST, "/api/agents")
-        .json(&json!({"name": "Eliza"}))
+    // Alice runs her agent: start, the origin's status, a change, a delete.
+    let resp = as_user(&gw, "alice", Method::POST, &format!("/api/agents/{private}/start"))
         .send()
         .await
         .unwrap();
-    expect_error(resp, 409, "CONFLICT").await;
-    assert_eq!(
-        registered(&gw, "alice", ELIZA).await.unwrap()["ownerId"],
-        alice.as_str()
-    );
-    let resp = as_user(&gw, "bob", Method::GET, "/api/agents")
+    assert_eq!(resp.status(), 200);
+    let listed = list(&gw, "alice").await;
+    let status = listed["data"]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == private.as_str())
+        .map(|a| a["status"].clone());
+    assert_eq!(status, Some(json!("active")), "{listed}");
+    let resp = as_user(&gw, "alice", Method::PATCH, &format!("/api/agents/{private}"))
+        .json(&json!({"bio": ["changed"]}))
         .send()
         .await
         .unwrap();
-    assert_eq!(ids(json(resp).await), [ELIZA], "bob registered nothing");
-    assert_eq!(audited(&gw, "agent.create.failure").await, 2);
+    assert_eq!(resp.status(), 200);
+    let resp = as_user(&gw, "alice", Method::POST, &format!("/api/agents/{private}/stop"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = as_user(&gw, "alice", Method::DELETE, &format!("/api/agents/{private}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert!(registered(&gw, "alice", &private).await.is_none());
+    let resp = as_user(&gw, "alice", Method::GET, &format!("/api/agents/{private}"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 404, "NOT_FOUND").await;
+    // Gone at the origin too, so its name may be taken again.
+    let again = create_character(&gw, "bob", json!({"characterJson": {"name": "Private"}})).await;
+    assert_eq!(again, private);
+    assert_eq!(audited(&gw, "agent.create.failure").await, 4);
 }
 
 #[tokio::test]
 async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_origins_answer() {
     let origin = TestOrigin::start().await;
     let gw = gateway_with_origin(&origin.base_url).await;
-    let id = create_agent(&gw, "alice", "eliza", &[]).await;
+    let id = create_agent(&gw, Some(&origin), "alice", "eliza", &[]).await;
     let path = format!("/api/agents/{id}");
+    // What reached the origin at `path`, beyond the create's lookup.
+    let changes = || -> Vec<agentgate_e2e::origin::Received> {
+        origin
+            .received_under(&path)
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .collect()
+    };
 
     // Not Bob's: 404, and the origin hears nothing of it.
     for method in [Method::PATCH, Method::DELETE] {
@@ -629,7 +632,7 @@ async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_orig
             .unwrap();
         expect_error(resp, 404, "NOT_FOUND").await;
     }
-    assert!(origin.received_under(&path).is_empty());
+    assert!(changes().is_empty());
 
     // Alice's change goes to the origin as sent (ElizaOS's fields included)
     // and, once it agrees, to the registry.
@@ -642,7 +645,7 @@ async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_orig
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(json(resp).await["method"], "PATCH", "the origin's answer");
-    let seen = origin.received_under(&path);
+    let seen = changes();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, "PATCH");
     assert_eq!(seen[0].body, patch.as_bytes());
@@ -658,7 +661,7 @@ async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_orig
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(origin.received_under(&path).len(), 2);
+    assert_eq!(changes().len(), 2);
 
     // The origin refuses: the client gets its answer, the registry stays.
     let failure = json!({"success": false, "error": {"message": "boom"}});
@@ -693,7 +696,7 @@ async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_orig
     assert_eq!(resp.status(), 200);
     assert_eq!(json(resp).await["method"], "DELETE");
     assert!(registered(&gw, "alice", &id).await.is_none());
-    assert_eq!(origin.received_under(&path).len(), 5);
+    assert_eq!(changes().len(), 5);
 
     for (action, rows) in [
         ("agent.update.success", 2),
@@ -706,7 +709,7 @@ async fn changes_with_an_origin_are_checked_in_the_registry_then_follow_the_orig
 
     // An agent the origin no longer knows (404 to the delete) leaves the
     // registry too, instead of lingering there for good.
-    let ghost = create_agent(&gw, "alice", "ghost", &[]).await;
+    let ghost = create_agent(&gw, Some(&origin), "alice", "ghost", &[]).await;
     origin.script("DELETE /api/agents", 404, json!({"error": "no such agent"}));
     let resp = as_user(
         &gw,
@@ -735,7 +738,7 @@ async fn admin_routes_refuse_users_and_unknown_api_paths_never_reach_the_origin(
             .unwrap();
         expect_error(resp, 403, "INSUFFICIENT_PERMISSIONS").await;
     }
-    let agent = create_agent(&gw, "bob", "mine", &[]).await;
+    let agent = create_agent(&gw, Some(&origin), "bob", "mine", &[]).await;
     let creates = origin.received().len();
     for (method, path) in [
         (Method::GET, format!("/api/agents/{agent}/secrets")),
@@ -795,7 +798,8 @@ async fn origin_down_is_502_and_the_registry_is_untouched() {
         .send()
         .await
         .unwrap();
-    assert_eq!(json(resp).await["agents"], json!([]));
+    expect_error(resp, 502, "ORIGIN_UNAVAILABLE").await;
+    assert!(gw.query("SELECT id FROM agents").await.is_empty());
     assert_eq!(audited(&gw, "agent.create.failure").await, 2);
     assert_eq!(audited(&gw, "agent.create.success").await, 0);
 
@@ -841,7 +845,7 @@ async fn slow_origin_is_504_after_the_configured_timeout() {
         .var("AGENT_ORIGIN_TIMEOUT_MS", "1000")
         .start()
         .await;
-    let agent = create_agent(&gw, "alice", "a", &[]).await;
+    let agent = create_agent(&gw, Some(&origin), "alice", "a", &[]).await;
     let logs = format!("/api/agents/{agent}/logs");
     origin.set_delay(Some(std::time::Duration::from_secs(4)));
     let started = std::time::Instant::now();
@@ -876,7 +880,7 @@ async fn slow_origin_is_504_after_the_configured_timeout() {
 async fn without_an_origin_runtime_routes_are_503_and_the_registry_works() {
     let gw = Gateway::builder().var("JWT_SECRET", SECRET).start().await;
     assert_eq!(jwks(&gw).await, json!({"keys": []}));
-    let agent = create_agent(&gw, "alice", "offline", &[]).await;
+    let agent = create_agent(&gw, None, "alice", "offline", &[]).await;
     // The registry answers itself, and knows only its own fields.
     let resp = as_user(&gw, "alice", Method::POST, "/api/agents")
         .json(&json!({"name": "second"}))
