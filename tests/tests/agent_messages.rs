@@ -67,9 +67,16 @@ fn origin_agent_id(n: u16) -> String {
     format!("{n:08x}-0000-7000-8000-{:012x}", nanos & 0xffff_ffff_ffff)
 }
 
-/// Makes the origin accept the next agent creation under a fresh id.
+/// Makes the origin accept the next agent creation under a fresh id (after
+/// saying it has no agent under the id ElizaOS would derive from `name`).
 fn origin_creates_agent(origin: &TestOrigin, name: &str) -> String {
     let id = origin_agent_id(1);
+    let derived = agentgate_shared::entity_id::eliza_uuid(name);
+    origin.script(
+        &format!("GET /api/agents/{derived}"),
+        404,
+        json!({"success": false}),
+    );
     origin.script("POST /api/agents", 201, json!({"id": id, "name": name}));
     id
 }
@@ -471,6 +478,14 @@ async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
         .unwrap();
     expect_error(impostor, 409, "CONFLICT").await;
     // …nor be registered under an id the origin never named.
+    origin.script(
+        &format!(
+            "GET /api/agents/{}",
+            agentgate_shared::entity_id::eliza_uuid("nameless")
+        ),
+        404,
+        json!({"success": false}),
+    );
     origin.script("POST /api/agents", 201, json!({"success": true}));
     let unnamed = setup
         .owner
@@ -480,12 +495,10 @@ async fn agent_tokens_are_the_owners_to_give_and_stay_in_their_channel() {
         .await
         .unwrap();
     expect_error(unnamed, 502, "ORIGIN_UNAVAILABLE").await;
-    let listed = owner_call(&gw, &setup.owner, Method::GET, "/api/agents", None, 200).await;
-    assert_eq!(
-        listed["agents"].as_array().map(Vec::len),
-        Some(1),
-        "{listed}"
-    );
+    assert!(gw
+        .query("SELECT id FROM agents WHERE name = 'nameless'")
+        .await
+        .is_empty());
 
     // Once the agent is deleted, its tokens stop working.
     owner_call(

@@ -306,9 +306,9 @@ async fn create_at_origin(
         _ => None,
     };
     let registered = match &named {
-        // Not created: the hold goes.
-        None => false,
-        Some(None) => true,
+        // Not created, or created under no id the origin named (fail
+        // closed: the registry never guesses): the hold goes.
+        None | Some(None) => false,
         Some(Some(named)) if *named == agent.id => true,
         // The origin chose another id than ElizaOS would: that one is the
         // agent's, if nobody holds it.
@@ -321,7 +321,7 @@ async fn create_at_origin(
                 && store.insert_agent(&caller.scope, &moved).await?
         }
     };
-    let kept = matches!(&named, Some(None)) || named.as_ref().and_then(|n| n.as_deref()) == Some(agent.id.as_str());
+    let kept = named.as_ref().and_then(|n| n.as_deref()) == Some(agent.id.as_str());
     if !kept {
         store.delete_agent(&caller.scope, &agent.id).await?;
     }
@@ -331,10 +331,13 @@ async fn create_at_origin(
     };
     audit(cx, Outcome::from_success(registered), Some(audited_id)).await?;
     let answer = answer?;
-    if named.is_some() && !registered {
-        return Err(id_taken());
+    match &named {
+        Some(None) => Err(ApiError::new(ErrorCode::OriginUnavailable).with_message(
+            "The origin accepted the agent but named no id; nothing was registered",
+        )),
+        Some(Some(_)) if !registered => Err(id_taken()),
+        _ => Ok(answer.into_response()),
     }
-    Ok(answer.into_response())
 }
 
 /// `GET /api/agents/:agentId`: owner or shared-with (with an origin: the
