@@ -126,18 +126,33 @@ mod tests {
     fn the_id_is_known_before_the_origin_creates_the_agent() {
         let by_name = eliza_uuid("Eliza");
         let cases = [
-            (json!({"characterJson": {"name": "Eliza"}}), Ok(by_name.clone())),
-            (json!({"agent": {"name": "Eliza", "bio": "b"}}), Ok(by_name.clone())),
+            (
+                json!({"characterJson": {"name": "Eliza"}}),
+                Ok(by_name.clone()),
+            ),
+            (
+                json!({"agent": {"name": "Eliza", "bio": "b"}}),
+                Ok(by_name.clone()),
+            ),
             (json!({"name": "Eliza"}), Ok(by_name.clone())),
-            (json!({"characterJson": {"name": "Eliza", "id": ID}}), Ok(ID.into())),
+            (
+                json!({"characterJson": {"name": "Eliza", "id": ID}}),
+                Ok(ID.into()),
+            ),
             (json!({"name": "Other", "id": ID}), Ok(ID.into())),
             (
                 json!({"characterJson": {"name": "Eliza", "id": "x"}}),
                 Err(CreateRefusal::BadId),
             ),
             (json!({"name": "Eliza", "id": 7}), Err(CreateRefusal::BadId)),
-            (json!({"characterJson": {"bio": "b"}}), Err(CreateRefusal::NoName)),
-            (json!({"characterJson": {"name": "  "}}), Err(CreateRefusal::NoName)),
+            (
+                json!({"characterJson": {"bio": "b"}}),
+                Err(CreateRefusal::NoName),
+            ),
+            (
+                json!({"characterJson": {"name": "  "}}),
+                Err(CreateRefusal::NoName),
+            ),
             (
                 json!({"characterPath": "/etc/passwd", "characterJson": {"name": "E"}}),
                 Err(CreateRefusal::CharacterPath),

@@ -673,12 +673,16 @@ pub static ROUTES: &[RouteSpec] = &[
         .limited(AGENT_WRITE)
         .audited("agent.world.write")
         .forwarded(),
-    route(AgentWorldUpdate, Patch, "/api/agents/:agentId/worlds/:worldId")
-        .accepts(Credentials::ANY)
-        .needs(Permission::AgentWrite)
-        .limited(AGENT_WRITE)
-        .audited("agent.world.write")
-        .forwarded(),
+    route(
+        AgentWorldUpdate,
+        Patch,
+        "/api/agents/:agentId/worlds/:worldId",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::AgentWrite)
+    .limited(AGENT_WRITE)
+    .audited("agent.world.write")
+    .forwarded(),
     route(MemoryRoomsList, Get, "/api/memory/:agentId/rooms")
         .accepts(Credentials::ANY)
         .needs(Permission::MemoryRead)
@@ -698,18 +702,26 @@ pub static ROUTES: &[RouteSpec] = &[
     .needs(Permission::MemoryRead)
     .limited(MEMORY_READ)
     .forwarded(),
-    route(MemoryUpdate, Patch, "/api/memory/:agentId/memories/:memoryId")
-        .accepts(Credentials::ANY)
-        .needs(Permission::MemoryWrite)
-        .limited(MEMORY_WRITE)
-        .audited("memory.update")
-        .forwarded(),
-    route(MemoryDeleteOne, Delete, "/api/memory/:agentId/memories/:memoryId")
-        .accepts(Credentials::ANY)
-        .needs(Permission::MemoryWrite)
-        .limited(MEMORY_WRITE)
-        .audited("memory.delete")
-        .forwarded(),
+    route(
+        MemoryUpdate,
+        Patch,
+        "/api/memory/:agentId/memories/:memoryId",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MemoryWrite)
+    .limited(MEMORY_WRITE)
+    .audited("memory.update")
+    .forwarded(),
+    route(
+        MemoryDeleteOne,
+        Delete,
+        "/api/memory/:agentId/memories/:memoryId",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MemoryWrite)
+    .limited(MEMORY_WRITE)
+    .audited("memory.delete")
+    .forwarded(),
     route(
         MemoryDeleteRoom,
         Delete,
@@ -753,11 +765,15 @@ pub static ROUTES: &[RouteSpec] = &[
     .needs(Permission::MessagingSend)
     .limited(MESSAGING_SEND)
     .forwarded(),
-    route(AudioSpeechGenerate, Post, "/api/audio/:agentId/speech/generate")
-        .accepts(Credentials::ANY)
-        .needs(Permission::MessagingSend)
-        .limited(MESSAGING_SEND)
-        .forwarded(),
+    route(
+        AudioSpeechGenerate,
+        Post,
+        "/api/audio/:agentId/speech/generate",
+    )
+    .accepts(Credentials::ANY)
+    .needs(Permission::MessagingSend)
+    .limited(MESSAGING_SEND)
+    .forwarded(),
     route(
         AudioSynthesize,
         Post,
@@ -834,7 +850,11 @@ fn resolve_in(table: &'static [RouteSpec], method: &str, path: &str) -> Resoluti
         .iter()
         .filter_map(|spec| Some((spec, match_pattern(spec.pattern, path)?)))
         .collect();
-    let Some(best) = matches.iter().map(|(s, _)| static_segments(s.pattern)).max() else {
+    let Some(best) = matches
+        .iter()
+        .map(|(s, _)| static_segments(s.pattern))
+        .max()
+    else {
         return Resolution::NotFound;
     };
     let mut allowed = Vec::new();
@@ -983,7 +1003,11 @@ mod tests {
     fn forwarded_routes_are_authorized() {
         for r in ROUTES {
             if r.answered != Answered::Gateway {
-                assert!(r.permission.is_some(), "{} forwarded without a permission", r.pattern);
+                assert!(
+                    r.permission.is_some(),
+                    "{} forwarded without a permission",
+                    r.pattern
+                );
                 assert!(r.pattern.starts_with("/api/"), "{}", r.pattern);
             }
         }
@@ -1042,19 +1066,47 @@ mod tests {
             ("PATCH", "/api/agents/a1/worlds/w1", Some(P::AgentWrite)),
             ("GET", "/api/memory/a1/rooms", Some(P::MemoryRead)),
             ("GET", "/api/memory/a1/rooms/r1", Some(P::MemoryRead)),
-            ("GET", "/api/memory/a1/rooms/r1/memories", Some(P::MemoryRead)),
+            (
+                "GET",
+                "/api/memory/a1/rooms/r1/memories",
+                Some(P::MemoryRead),
+            ),
             ("PATCH", "/api/memory/a1/memories/m1", Some(P::MemoryWrite)),
             ("DELETE", "/api/memory/a1/memories/m1", Some(P::MemoryWrite)),
-            ("DELETE", "/api/memory/a1/memories/all/r1", Some(P::MemoryWrite)),
+            (
+                "DELETE",
+                "/api/memory/a1/memories/all/r1",
+                Some(P::MemoryWrite),
+            ),
             ("POST", "/api/memory/groups/s1", Some(P::Admin)),
             ("DELETE", "/api/memory/groups/s1", Some(P::Admin)),
             ("DELETE", "/api/memory/groups/s1/memories", Some(P::Admin)),
-            ("POST", "/api/audio/a1/speech/conversation", Some(P::MessagingSend)),
-            ("POST", "/api/audio/a1/speech/generate", Some(P::MessagingSend)),
-            ("POST", "/api/audio/a1/audio-messages/synthesize", Some(P::MessagingSend)),
-            ("POST", "/api/audio/a1/transcriptions", Some(P::MessagingSend)),
+            (
+                "POST",
+                "/api/audio/a1/speech/conversation",
+                Some(P::MessagingSend),
+            ),
+            (
+                "POST",
+                "/api/audio/a1/speech/generate",
+                Some(P::MessagingSend),
+            ),
+            (
+                "POST",
+                "/api/audio/a1/audio-messages/synthesize",
+                Some(P::MessagingSend),
+            ),
+            (
+                "POST",
+                "/api/audio/a1/transcriptions",
+                Some(P::MessagingSend),
+            ),
             ("POST", "/api/audio/a1/speech", Some(P::MessagingSend)),
-            ("POST", "/api/media/agents/a1/upload-media", Some(P::AgentWrite)),
+            (
+                "POST",
+                "/api/media/agents/a1/upload-media",
+                Some(P::AgentWrite),
+            ),
         ];
         for (method, path, permission) in expected {
             match resolve(method, path) {
@@ -1074,7 +1126,13 @@ mod tests {
         // Static segments win over parameters, whatever the method.
         assert!(matches!(
             resolve("GET", "/api/agents/worlds"),
-            Resolution::Found(RouteSpec { id: AgentWorlds, .. }, _)
+            Resolution::Found(
+                RouteSpec {
+                    id: AgentWorlds,
+                    ..
+                },
+                _
+            )
         ));
         assert_eq!(
             resolve("DELETE", "/api/agents/worlds"),

@@ -66,7 +66,11 @@ async fn create_agent(
 ) -> String {
     let id = uid(&format!("agent-{who}-{name}"));
     if let Some(origin) = origin {
-        origin.script(&format!("GET /api/agents/{id}"), 404, json!({"success": false}));
+        origin.script(
+            &format!("GET /api/agents/{id}"),
+            404,
+            json!({"success": false}),
+        );
     }
     let resp = as_user(gw, who, Method::POST, "/api/agents")
         .json(&json!({"name": name, "id": id, "sharedWith": shared_with}))
@@ -327,7 +331,9 @@ async fn forwarded_requests_carry_a_verifiable_assertion_and_no_client_identity(
         .unwrap();
     assert_eq!(resp.status(), 200);
     let status = gw
-        .query(&format!("SELECT status FROM agents WHERE id = '{eliza_id}'"))
+        .query(&format!(
+            "SELECT status FROM agents WHERE id = '{eliza_id}'"
+        ))
         .await;
     assert_eq!(status[0]["status"], "running");
     let audit = gw
@@ -376,7 +382,13 @@ async fn create_character(gw: &Gateway, who: &str, body: Value) -> String {
 
 /// `who`'s `GET /api/agents`.
 async fn list(gw: &Gateway, who: &str) -> Value {
-    json(as_user(gw, who, Method::GET, "/api/agents").send().await.unwrap()).await
+    json(
+        as_user(gw, who, Method::GET, "/api/agents")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 /// The names in ElizaOS's `GET /api/agents` answer, sorted.
@@ -421,7 +433,10 @@ async fn at_a_real_origin_agents_are_their_registrants_and_not_yours_is_404() {
         }),
     )
     .await;
-    assert_eq!(registered(&gw, "alice", &shared).await.unwrap()["sharedWith"], json!([bob]));
+    assert_eq!(
+        registered(&gw, "alice", &shared).await.unwrap()["sharedWith"],
+        json!([bob])
+    );
 
     // Bob can neither read, change, start, stop nor delete Alice's agent,
     // nor touch its memory, logs, runs or voice: 404 for all.
@@ -438,8 +453,14 @@ async fn at_a_real_origin_agents_are_their_registrants_and_not_yours_is_404() {
         (Method::DELETE, format!("/api/memory/{private}/memories")),
         (Method::GET, format!("/api/memory/{private}/rooms")),
         (Method::POST, format!("/api/memory/{private}/rooms")),
-        (Method::POST, format!("/api/audio/{private}/speech/generate")),
-        (Method::POST, format!("/api/media/agents/{private}/upload-media")),
+        (
+            Method::POST,
+            format!("/api/audio/{private}/speech/generate"),
+        ),
+        (
+            Method::POST,
+            format!("/api/media/agents/{private}/upload-media"),
+        ),
         // Shared means read-only: changes stay the owner's.
         (Method::PATCH, format!("/api/agents/{shared}")),
         (Method::DELETE, format!("/api/agents/{shared}")),
@@ -475,10 +496,16 @@ async fn at_a_real_origin_agents_are_their_registrants_and_not_yours_is_404() {
         .await
         .unwrap();
     let own = json(resp).await;
-    assert!(own["data"]["settings"]["secrets"]["SOME_KEY"].is_string(), "{own}");
+    assert!(
+        own["data"]["settings"]["secrets"]["SOME_KEY"].is_string(),
+        "{own}"
+    );
 
     // Listings: the origin's, each filtered to its caller.
-    assert_eq!(listed_names(&list(&gw, "alice").await), ["Private", "Shared"]);
+    assert_eq!(
+        listed_names(&list(&gw, "alice").await),
+        ["Private", "Shared"]
+    );
     assert_eq!(listed_names(&list(&gw, "bob").await), ["Shared"]);
     assert!(listed_names(&list(&gw, "carol").await).is_empty());
 
@@ -564,13 +591,20 @@ async fn at_a_real_origin_agents_are_their_registrants_and_not_yours_is_404() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(json(resp).await["data"]["name"], "Direct");
-    assert!(listed_names(&list(&gw, "alice").await).iter().all(|n| n != "Direct"));
+    assert!(listed_names(&list(&gw, "alice").await)
+        .iter()
+        .all(|n| n != "Direct"));
 
     // Alice runs her agent: start, the origin's status, a change, a delete.
-    let resp = as_user(&gw, "alice", Method::POST, &format!("/api/agents/{private}/start"))
-        .send()
-        .await
-        .unwrap();
+    let resp = as_user(
+        &gw,
+        "alice",
+        Method::POST,
+        &format!("/api/agents/{private}/start"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 200);
     let listed = list(&gw, "alice").await;
     let status = listed["data"]["agents"]
@@ -580,21 +614,36 @@ async fn at_a_real_origin_agents_are_their_registrants_and_not_yours_is_404() {
         .find(|a| a["id"] == private.as_str())
         .map(|a| a["status"].clone());
     assert_eq!(status, Some(json!("active")), "{listed}");
-    let resp = as_user(&gw, "alice", Method::PATCH, &format!("/api/agents/{private}"))
-        .json(&json!({"bio": ["changed"]}))
-        .send()
-        .await
-        .unwrap();
+    let resp = as_user(
+        &gw,
+        "alice",
+        Method::PATCH,
+        &format!("/api/agents/{private}"),
+    )
+    .json(&json!({"bio": ["changed"]}))
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = as_user(&gw, "alice", Method::POST, &format!("/api/agents/{private}/stop"))
-        .send()
-        .await
-        .unwrap();
+    let resp = as_user(
+        &gw,
+        "alice",
+        Method::POST,
+        &format!("/api/agents/{private}/stop"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = as_user(&gw, "alice", Method::DELETE, &format!("/api/agents/{private}"))
-        .send()
-        .await
-        .unwrap();
+    let resp = as_user(
+        &gw,
+        "alice",
+        Method::DELETE,
+        &format!("/api/agents/{private}"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
     assert!(registered(&gw, "alice", &private).await.is_none());
     let resp = as_user(&gw, "alice", Method::GET, &format!("/api/agents/{private}"))

@@ -70,7 +70,11 @@ fn is_messaging(record: &serde_json::Value) -> bool {
         .as_array()
         .into_iter()
         .flatten()
-        .any(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/api/messaging")))
+        .any(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/api/messaging"))
+        })
         || record["path"]
             .as_str()
             .is_some_and(|p| p.starts_with("/api/messaging"))
@@ -140,7 +144,10 @@ async fn the_api_client_works_through_the_gateway_with_a_machine_token() {
             let why = if is_messaging(&g) || is_messaging(d) {
                 Some("ElizaOS messaging surface: issue #15")
             } else {
-                REFUSED.iter().find(|(c, _)| *c == call).map(|(_, why)| *why)
+                REFUSED
+                    .iter()
+                    .find(|(c, _)| *c == call)
+                    .map(|(_, why)| *why)
             };
             lost.push((call, outcome(&g), why));
         }
@@ -150,7 +157,10 @@ async fn the_api_client_works_through_the_gateway_with_a_machine_token() {
         direct.ok, direct.total, through.ok, through.total
     );
     for (call, outcome, why) in &lost {
-        println!("refused through the gateway: {call} ({outcome}): {}", why.unwrap_or("UNEXPLAINED"));
+        println!(
+            "refused through the gateway: {call} ({outcome}): {}",
+            why.unwrap_or("UNEXPLAINED")
+        );
     }
     println!("gateway table:\n{}", through.table());
     let unexplained: Vec<_> = lost.iter().filter(|(_, _, why)| why.is_none()).collect();

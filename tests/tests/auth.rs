@@ -468,7 +468,11 @@ async fn machine_tokens_hold_only_their_scopes() {
             .unwrap(),
     )
     .await;
-    assert_eq!(admin_me["permissions"], json!(["agent:read", "admin:*"]), "{admin_me}");
+    assert_eq!(
+        admin_me["permissions"],
+        json!(["agent:read", "admin:*"]),
+        "{admin_me}"
+    );
     let unknown = owner
         .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
         .json(&json!({"name": "x", "scopes": ["agent:*"]}))
@@ -501,7 +505,9 @@ async fn machine_tokens_hold_only_their_scopes() {
     );
     assert!(!list.to_string().contains(&token[4..]));
     let stored = gw
-        .query(&format!("SELECT token_hash FROM machine_tokens WHERE id = '{id}'"))
+        .query(&format!(
+            "SELECT token_hash FROM machine_tokens WHERE id = '{id}'"
+        ))
         .await;
     assert_eq!(stored[0]["token_hash"], sha256_hex(&token).as_str());
 

@@ -41,7 +41,10 @@ pub async fn run() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let created: serde_json::Value = created.json().await.map_err(|e| e.to_string())?;
-    let token = created["token"].as_str().ok_or("no machine token")?.to_owned();
+    let token = created["token"]
+        .as_str()
+        .ok_or("no machine token")?
+        .to_owned();
     let client = client();
     // Two agents at the origin: one created through the gateway (the
     // caller's), one directly (the deployment owner's, adopted on sight).
@@ -63,7 +66,10 @@ pub async fn run() -> Result<(), String> {
     let direct = origin.url_for("/api/agents");
     let urls = Targets {
         direct: (&direct, Some(("x-api-key", ORIGIN_KEY))),
-        baseline: (&baseline.url("/api/agents"), Some(("x-api-key", ORIGIN_KEY))),
+        baseline: (
+            &baseline.url("/api/agents"),
+            Some(("x-api-key", ORIGIN_KEY)),
+        ),
         gateway: (&gw.url("/api/agents"), Some(("x-api-key", &token))),
     };
     println!("eliza: gateway (wrangler dev, release wasm) in front of ElizaOS 1.7.2 on loopback");

@@ -132,8 +132,16 @@ pub async fn run() -> Result<(), String> {
     // The create is forwarded too: the origin answers as ElizaOS would
     // (no such agent yet, then created).
     let agent = agentgate_shared::entity_id::eliza_uuid("bench");
-    origin.script(&format!("GET /api/agents/{agent}"), 404, json!({"success": false}));
-    origin.script("POST /api/agents", 201, json!({"success": true, "data": {"id": agent}}));
+    origin.script(
+        &format!("GET /api/agents/{agent}"),
+        404,
+        json!({"success": false}),
+    );
+    origin.script(
+        "POST /api/agents",
+        201,
+        json!({"success": true, "data": {"id": agent}}),
+    );
     let resp = client
         .post(gw.url("/api/agents"))
         .bearer_auth(&token)
@@ -153,14 +161,7 @@ pub async fn run() -> Result<(), String> {
         gateway: (&gw.url(&path), Some(("authorization", &bearer))),
     };
     println!("origin: gateway (wrangler dev, release wasm) in front of a loopback test origin");
-    side_by_side(
-        "small GET (JSON echo)",
-        &client,
-        &urls,
-        SMALL_ROUNDS,
-        None,
-    )
-    .await?;
+    side_by_side("small GET (JSON echo)", &client, &urls, SMALL_ROUNDS, None).await?;
     origin.set_body_size(Some(LARGE_BYTES));
     side_by_side(
         "1 MiB streamed GET",

@@ -87,7 +87,8 @@ pub async fn authenticate(
         session_hash: Some(id_hash),
         ticket_channel: None,
         tier,
-        acts_for_owner: credential == CredentialKind::Session && identity_kind == IdentityKind::Owner,
+        acts_for_owner: credential == CredentialKind::Session
+            && identity_kind == IdentityKind::Owner,
     })
 }
 

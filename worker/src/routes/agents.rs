@@ -29,9 +29,9 @@ use crate::http::{body, response};
 use crate::storage::records::{AgentChanges, AgentRecord};
 use crate::storage::{AgentRepo, Store};
 use crate::{origin, random};
+use agentgate_shared::agents;
 use agentgate_shared::audit::Outcome;
 use agentgate_shared::http_policy::MAX_BODY_BYTES;
-use agentgate_shared::agents;
 use agentgate_shared::origin::created_agent_id;
 use agentgate_shared::routes::Permission;
 use agentgate_shared::rules;
@@ -99,10 +99,11 @@ pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, Api
             }
         }
     }
-    let filtered = agents::filter_agent_list(listed, |id| visible.contains(id)).ok_or_else(|| {
-        ApiError::new(ErrorCode::OriginUnavailable)
-            .with_detail("the origin's agent list is not `{data: {agents: [..]}}`")
-    })?;
+    let filtered =
+        agents::filter_agent_list(listed, |id| visible.contains(id)).ok_or_else(|| {
+            ApiError::new(ErrorCode::OriginUnavailable)
+                .with_detail("the origin's agent list is not `{data: {agents: [..]}}`")
+        })?;
     Ok(answer.with_json(&filtered).into_response())
 }
 
@@ -151,7 +152,14 @@ async fn resolve(
         return Ok(None);
     }
     let path = format!("/api/agents/{agent_id}");
-    let answer = origin::ask(req, cx, caller, (worker::Method::Get, &path), MAX_BODY_BYTES).await?;
+    let answer = origin::ask(
+        req,
+        cx,
+        caller,
+        (worker::Method::Get, &path),
+        MAX_BODY_BYTES,
+    )
+    .await?;
     if !answer.is_success() {
         return Ok(None);
     }
@@ -264,7 +272,8 @@ async fn create_at_origin(
     if !input.is_object() {
         return Err(ApiError::bad_request("The body must be a JSON object"));
     }
-    let id = agents::predicted_agent_id(&input).map_err(|why| ApiError::bad_request(why.to_string()))?;
+    let id =
+        agents::predicted_agent_id(&input).map_err(|why| ApiError::bad_request(why.to_string()))?;
     let name = rules::display_name("name", agents::agent_name(&input).unwrap_or(&id))?;
     let now = cx.now.unix();
     let agent = AgentRecord {
@@ -286,13 +295,23 @@ async fn create_at_origin(
     // ElizaOS answers a create of an existing id with that agent (201):
     // asking first keeps an origin agent from changing hands.
     let path = format!("/api/agents/{}", agent.id);
-    let refusal = match origin::ask(req, cx, caller, (worker::Method::Get, &path), MAX_BODY_BYTES).await {
+    let refusal = match origin::ask(
+        req,
+        cx,
+        caller,
+        (worker::Method::Get, &path),
+        MAX_BODY_BYTES,
+    )
+    .await
+    {
         Ok(existing) if existing.status == 404 => None,
         Ok(existing) if existing.is_success() => Some(id_taken()),
-        Ok(existing) => Some(ApiError::new(ErrorCode::OriginUnavailable).with_detail(format!(
-            "the origin answered {} to the agent lookup",
-            existing.status
-        ))),
+        Ok(existing) => Some(
+            ApiError::new(ErrorCode::OriginUnavailable).with_detail(format!(
+                "the origin answered {} to the agent lookup",
+                existing.status
+            )),
+        ),
         Err(e) => Some(e),
     };
     if let Some(refusal) = refusal {
@@ -332,9 +351,8 @@ async fn create_at_origin(
     audit(cx, Outcome::from_success(registered), Some(audited_id)).await?;
     let answer = answer?;
     match &named {
-        Some(None) => Err(ApiError::new(ErrorCode::OriginUnavailable).with_message(
-            "The origin accepted the agent but named no id; nothing was registered",
-        )),
+        Some(None) => Err(ApiError::new(ErrorCode::OriginUnavailable)
+            .with_message("The origin accepted the agent but named no id; nothing was registered")),
         Some(Some(_)) if !registered => Err(id_taken()),
         _ => Ok(answer.into_response()),
     }
@@ -527,7 +545,9 @@ pub async fn server_wide(req: Request, cx: &RequestContext<'_>) -> Result<Respon
     origin::require_origin(cx)?;
     let answer = origin::forward(req, cx, caller).await;
     if cx.route.audit.is_some() {
-        let ok = answer.as_ref().is_ok_and(|r| (200..300).contains(&r.status_code()));
+        let ok = answer
+            .as_ref()
+            .is_ok_and(|r| (200..300).contains(&r.status_code()));
         audit(cx, Outcome::from_success(ok), None).await?;
     }
     answer
