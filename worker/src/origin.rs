@@ -149,7 +149,7 @@ where
         method: req.method(),
         path: url.path(),
         query: url.query(),
-        client_headers: Some(&client_headers),
+        client_headers: Some(client_headers),
     };
     send(req, cx, caller, outbound, body, take).await
 }
