@@ -59,9 +59,10 @@ const SIGNING_SEED: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 /// gateway refuses on purpose, with why (the README lists them too).
 const REFUSED: &[(&str, &str)] = &[];
 
-/// The calls that succeeded through the gateway when this was measured. A
-/// drop means a route regressed.
-const GATEWAY_FLOOR: usize = 0;
+/// The calls that succeeded through the gateway when this was measured (82
+/// directly against the closed origin, same run). A drop means a route
+/// regressed.
+const GATEWAY_FLOOR: usize = 34;
 
 /// Whether a call of the run went to ElizaOS's messaging surface, which is
 /// issue #15's (the gateway answers `/api/messaging/*` itself).
@@ -78,6 +79,17 @@ fn is_messaging(record: &serde_json::Value) -> bool {
         || record["path"]
             .as_str()
             .is_some_and(|p| p.starts_with("/api/messaging"))
+}
+
+/// Whether a call failed only because an id it needed was never made: the
+/// memories and runs the script addresses come from the messages that the
+/// messaging calls exchange (through the gateway, issue #15), so the client
+/// puts `undefined` in the path and the origin answers 400 `INVALID_ID`.
+fn needs_messaging_ids(record: &serde_json::Value) -> bool {
+    record["errorCode"] == "INVALID_ID"
+        && record["path"]
+            .as_str()
+            .is_some_and(|p| p.split('/').any(|s| s == "undefined"))
 }
 
 #[tokio::test]
@@ -143,6 +155,8 @@ async fn the_api_client_works_through_the_gateway_with_a_machine_token() {
         if d["ok"].as_bool() == Some(true) && g["ok"].as_bool() != Some(true) {
             let why = if is_messaging(&g) || is_messaging(d) {
                 Some("ElizaOS messaging surface: issue #15")
+            } else if needs_messaging_ids(&g) {
+                Some("addresses a memory or run that only the messaging calls (issue #15) create")
             } else {
                 REFUSED
                     .iter()
