@@ -652,7 +652,12 @@ async fn at_a_real_origin_agents_are_their_registrants_and_not_yours_is_404() {
         .unwrap();
     expect_error(resp, 404, "NOT_FOUND").await;
     // Gone at the origin too, so its name may be taken again.
-    let again = create_character(&gw, "bob", json!({"characterJson": {"name": "Private"}})).await;
+    let again = create_character(
+        &gw,
+        "bob",
+        json!({"characterJson": {"name": "Private", "bio": ["Bob's now."]}}),
+    )
+    .await;
     assert_eq!(again, private);
     assert_eq!(audited(&gw, "agent.create.failure").await, 4);
 }

@@ -324,9 +324,19 @@ async fn create_at_origin(
         Ok(a) if a.is_success() => Some(created_agent_id(&a.body)),
         _ => None,
     };
+    // The body's own id, if it named one: the origin saw it.
+    let asked = agents::character_of(&input)
+        .get("id")
+        .or(input.get("id"))
+        .is_some();
+    let named = match named {
+        Some(None) if asked => Some(Some(agent.id.clone())),
+        other => other,
+    };
     let registered = match &named {
-        // Not created, or created under no id the origin named (fail
-        // closed: the registry never guesses): the hold goes.
+        // Not created, or created under an id neither the body nor the
+        // origin named (fail closed: the registry never guesses): the hold
+        // goes.
         None | Some(None) => false,
         Some(Some(named)) if *named == agent.id => true,
         // The origin chose another id than ElizaOS would: that one is the
