@@ -17,12 +17,15 @@ use std::time::{Duration, Instant};
 
 const SECRET: &str = "agent-messages-e2e-shared-secret-32-bytes";
 const SIGNING_SEED: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+/// The origin's own key, which the gateway sends with every delivery.
+const ORIGIN_KEY: &str = "agent-messages-origin-key-0123";
 
 async fn gateway(origin: &str) -> Gateway {
     Gateway::builder()
         .var("JWT_SECRET", SECRET)
         .var("GATEWAY_SIGNING_KEY", SIGNING_SEED)
         .var("AGENT_ORIGIN_URL", origin)
+        .var("AGENT_ORIGIN_API_KEY", ORIGIN_KEY)
         .start()
         .await
 }
@@ -252,6 +255,12 @@ async fn a_message_reaches_the_agent_and_its_reply_reaches_the_sockets() {
     assert_eq!(delivery.method, "POST");
     assert!(delivery.header("cookie").is_none());
     assert!(delivery.header("authorization").is_none());
+    // What a stock ElizaOS server reads: its key, and the sender.
+    assert_eq!(delivery.header("x-api-key"), Some(ORIGIN_KEY));
+    assert_eq!(
+        delivery.header("x-entity-id"),
+        Some(setup.owner_entity.as_str())
+    );
     let body: Value = serde_json::from_slice(&delivery.body).unwrap();
     assert_eq!(body["channelId"], setup.channel.as_str());
     assert_eq!(body["senderId"], setup.owner_entity.as_str());
