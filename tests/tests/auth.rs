@@ -828,3 +828,80 @@ async fn gateway_key_guards_every_api_route_but_the_public_ones() {
         .unwrap();
     assert_eq!(right.status(), 200);
 }
+
+/// SPEC §3: an admin may grant what they hold, `admin:*` included, and a
+/// token holds its scopes only while its owner does: demote the owner and
+/// the token loses `admin:*` on its very next use.
+#[tokio::test]
+async fn a_machine_token_holds_its_scopes_only_while_its_owner_does() {
+    let gw = limits_off().var("ALLOW_REGISTRATION", "true").start().await;
+    setup_owner(&gw).await;
+    let resp = client()
+        .post(gw.url("/api/auth/register"))
+        .json(&json!({"email": "admin@agentgate.test", "password": STRONG_PASSWORD, "displayName": "Admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let admin = BrowserSession::from_response(&resp);
+    let admin_entity = json(admin.me(&gw).await).await["entityId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mint = |scopes: Value| {
+        admin
+            .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
+            .json(&json!({"name": "admin bot", "scopes": scopes}))
+            .send()
+    };
+    // A plain user mints no tokens.
+    expect_error(
+        mint(json!(["agent:read"])).await.unwrap(),
+        403,
+        "INSUFFICIENT_PERMISSIONS",
+    )
+    .await;
+    // The admin role (set as the owner would, here in the store).
+    let set_admin = |on: bool| {
+        let flag = if on { "(1 = 1)" } else { "(1 = 0)" };
+        format!("UPDATE identities SET is_admin = {flag} WHERE id = '{admin_entity}'")
+    };
+    gw.query(&set_admin(true)).await;
+    // What the admin doesn't hold can't be granted (users lack system:write).
+    expect_error(
+        mint(json!(["system:write"])).await.unwrap(),
+        400,
+        "BAD_REQUEST",
+    )
+    .await;
+    let created = mint(json!(["admin:*", "agent:read"])).await.unwrap();
+    assert_eq!(created.status(), 201);
+    let token = json(created).await["token"].as_str().unwrap().to_owned();
+    let me = || async {
+        json(
+            client()
+                .get(gw.url("/api/auth/me"))
+                .header("X-API-KEY", &token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+    let before = me().await;
+    assert_eq!(before["entityId"], admin_entity.as_str(), "{before}");
+    assert_eq!(before["permissions"], json!(["agent:read", "admin:*"]));
+    let logs = || {
+        client()
+            .get(gw.url("/api/server/logs"))
+            .header("X-API-KEY", &token)
+            .send()
+    };
+    // admin:* passes the route's check (then: no origin configured).
+    expect_error(logs().await.unwrap(), 503, "ORIGIN_NOT_CONFIGURED").await;
+
+    gw.query(&set_admin(false)).await;
+    let after = me().await;
+    assert_eq!(after["permissions"], json!(["agent:read"]), "{after}");
+    expect_error(logs().await.unwrap(), 403, "INSUFFICIENT_PERMISSIONS").await;
+}
