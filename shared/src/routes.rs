@@ -178,6 +178,7 @@ pub enum RouteId {
     ChannelMessagePost,
     MessagingSubmit,
     DmChannel,
+    DmChannelCreate,
     WsTicket,
     DevCryptoVerify,
     DevStorageConformance,
@@ -441,10 +442,16 @@ pub static ROUTES: &[RouteSpec] = &[
         .accepts(Credentials::ANY)
         .needs(Permission::MessagingSend)
         .limited(MESSAGING_SEND),
+    // Reads an existing DM only: a GET never creates one (a top-level
+    // cross-site navigation must not change state).
     route(DmChannel, Get, "/api/messaging/dm-channel")
         .accepts(Credentials::USER)
         .needs(Permission::MessagingRead)
         .limited(MESSAGING_READ),
+    route(DmChannelCreate, Post, "/api/messaging/dm-channel")
+        .accepts(Credentials::USER)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND),
     route(WsTicket, Post, "/api/messaging/ws-ticket")
         .accepts(Credentials::USER)
         .needs(Permission::MessagingRead)
