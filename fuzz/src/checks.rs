@@ -23,8 +23,11 @@ use agentgate_shared::session::{find_cookie, get_cookie, parse_cookie_header, Co
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// One target's check.
+pub type Check = fn(&[u8]);
+
 /// The targets by name, for the replay test.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("jws", jws),
     ("cookie", cookie),
     ("route", route),
@@ -63,10 +66,16 @@ pub fn jws(data: &[u8]) {
         }
         match decode(&token, &policy) {
             Ok(decoded) => {
-                assert!(token.len() <= MAX_TOKEN_BYTES, "a token over the limit parsed");
+                assert!(
+                    token.len() <= MAX_TOKEN_BYTES,
+                    "a token over the limit parsed"
+                );
                 assert_eq!(token.matches('.').count(), 2, "not three segments");
                 let input = std::str::from_utf8(decoded.signing_input()).expect("ascii");
-                assert!(token.starts_with(input), "signing input is not the token's prefix");
+                assert!(
+                    token.starts_with(input),
+                    "signing input is not the token's prefix"
+                );
                 assert!(!decoded.signature().is_empty(), "empty signature accepted");
                 assert!(decoded.signature().len() <= token.len());
                 assert!(policy.allows(decoded.algorithm()));
@@ -78,7 +87,11 @@ pub fn jws(data: &[u8]) {
         // (the fuzzer can't forge one; the seeds hold a real one).
         if verify_token(&token, &keys, &policy, &RustCryptoVerifier, NOW).is_ok() {
             let (input, signature) = token.rsplit_once('.').expect("three segments");
-            assert_eq!(signature, hs256(input), "a token verified without the key's MAC");
+            assert_eq!(
+                signature,
+                hs256(input),
+                "a token verified without the key's MAC"
+            );
         }
     } else {
         let (header, payload) = split(rest, 0);
@@ -154,13 +167,19 @@ pub fn route(data: &[u8]) {
                     Some(name) => {
                         let v = params.get(name).expect("every parameter captured");
                         assert!(!v.is_empty() && v.len() <= 128);
-                        assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                        assert!(v
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
                         v
                     }
                     None => seg,
                 })
                 .collect();
-            assert_eq!(rebuilt.join("/"), path.as_ref(), "route does not round-trip");
+            assert_eq!(
+                rebuilt.join("/"),
+                path.as_ref(),
+                "route does not round-trip"
+            );
             assert!(ROUTES.iter().any(|r| std::ptr::eq(r, spec)));
         }
         Resolution::MethodNotAllowed(allowed) => {
@@ -190,7 +209,10 @@ pub fn socket_event(data: &[u8]) {
         Ok(ClientEvent::Message { text, client_id }) => {
             assert!(frame.len() <= MAX_FRAME_BYTES);
             assert!(!text.trim().is_empty(), "a blank message accepted");
-            assert!(text.len() <= MAX_TEXT_BYTES, "a message over the limit accepted");
+            assert!(
+                text.len() <= MAX_TEXT_BYTES,
+                "a message over the limit accepted"
+            );
             assert!(client_id.is_none_or(|c| c.len() <= MAX_CLIENT_ID_BYTES));
         }
         Ok(_) => assert!(frame.len() <= MAX_FRAME_BYTES),
@@ -230,7 +252,10 @@ pub fn fields(data: &[u8]) {
             let ids: Vec<String> = values.iter().skip(1).map(|s| (*s).to_owned()).collect();
             if let Ok(list) = entity_list("participants", &ids, values[0]) {
                 assert!(list.len() <= MAX_LISTED_ENTITIES);
-                assert!(list.windows(2).all(|w| w[0] < w[1]), "not sorted and unique");
+                assert!(
+                    list.windows(2).all(|w| w[0] < w[1]),
+                    "not sorted and unique"
+                );
                 assert!(!list.iter().any(|id| id == values[0]), "the creator listed");
             }
         }

@@ -100,7 +100,9 @@ mod tests {
 
     #[test]
     fn only_addressable_agents_join_at_once() {
-        let got = admit(vec![MINE.into(), BOB.into(), HIDDEN.into()], |id| id == MINE);
+        let got = admit(vec![MINE.into(), BOB.into(), HIDDEN.into()], |id| {
+            id == MINE
+        });
         assert_eq!(got.members, vec![MINE.to_string()]);
         assert_eq!(got.invited, vec![BOB.to_string(), HIDDEN.to_string()]);
         assert_eq!(admit(vec![], |_| true).members, Vec::<String>::new());

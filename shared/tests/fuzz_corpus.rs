@@ -19,12 +19,19 @@ fn fuzz_seeds_and_regressions_pass_their_checks() {
             };
             for entry in entries {
                 let path = entry.expect("a readable directory").path();
-                if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                if path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                {
                     continue;
                 }
                 let input = std::fs::read(&path).expect("a readable input");
                 let outcome = std::panic::catch_unwind(|| check(&input));
-                assert!(outcome.is_ok(), "{target}: {} fails its check", path.display());
+                assert!(
+                    outcome.is_ok(),
+                    "{target}: {} fails its check",
+                    path.display()
+                );
                 seen += 1;
             }
         }

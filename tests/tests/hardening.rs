@@ -537,7 +537,9 @@ async fn channels_need_the_participants_consent() {
         hs256(SECRET, &json!({"sub": sub, "iat": t, "exp": t + 600}))
     };
     let call = |who: &str, method: Method, path: &str| {
-        client().request(method, gw.url(path)).bearer_auth(token(who))
+        client()
+            .request(method, gw.url(path))
+            .bearer_auth(token(who))
     };
     let ws = |channel: &str| gw.ws_url(&format!("/api/messaging/channels/{channel}/ws"));
 
@@ -573,7 +575,9 @@ async fn channels_need_the_participants_consent() {
     expect_error(read, 404, "NOT_FOUND").await;
     let bob_auth = format!("Bearer {}", token(BOB));
     assert_eq!(
-        connect(&ws(&trap), &[("authorization", &bob_auth)]).await.err(),
+        connect(&ws(&trap), &[("authorization", &bob_auth)])
+            .await
+            .err(),
         Some(403)
     );
     // Nobody accepts for Bob: Mallory naming him again changes nothing, and
@@ -611,7 +615,10 @@ async fn channels_need_the_participants_consent() {
     .await
     .unwrap();
     assert_eq!(accepted.status(), 200);
-    assert_eq!(channels_of_entity(&gw, &token(BOB)).await, vec![trap.clone()]);
+    assert_eq!(
+        channels_of_entity(&gw, &token(BOB)).await,
+        vec![trap.clone()]
+    );
     let mut socket = connect(&ws(&trap), &[("authorization", &bob_auth)])
         .await
         .expect("a participant's socket");
@@ -627,7 +634,11 @@ async fn channels_need_the_participants_consent() {
     let since = Instant::now();
     let (code, reason) = recv_close(&mut socket, Duration::from_secs(5)).await;
     assert_eq!((code, reason.as_str()), (4003, "CHANNEL_UNAUTHORIZED"));
-    assert!(since.elapsed() <= Duration::from_secs(1), "{:?}", since.elapsed());
+    assert!(
+        since.elapsed() <= Duration::from_secs(1),
+        "{:?}",
+        since.elapsed()
+    );
     assert!(channels_of_entity(&gw, &token(BOB)).await.is_empty());
     let again = call(
         BOB,
@@ -671,7 +682,10 @@ async fn channels_need_the_participants_consent() {
     // …and an agent the caller can't see is not found, by GET or POST.
     expect_error(dm_get(MALLORY, &private).await.unwrap(), 404, "NOT_FOUND").await;
     expect_error(dm_post(MALLORY, &private).await.unwrap(), 404, "NOT_FOUND").await;
-    assert_eq!(channels_of_entity(&gw, &token(MALLORY)).await, vec![trap.clone()]);
+    assert_eq!(
+        channels_of_entity(&gw, &token(MALLORY)).await,
+        vec![trap.clone()]
+    );
     // The POST makes it once; the GET then reads that one.
     let dm = json(dm_post(ALICE, &private).await.unwrap()).await["id"]
         .as_str()

@@ -183,7 +183,11 @@ pub async fn add_participant(
             .ticket_channel
             .as_deref()
             .is_some_and(|c| c != channel_id);
-        if bound_elsewhere || !store.accept_invitation(&caller.scope, &channel_id, now).await? {
+        if bound_elsewhere
+            || !store
+                .accept_invitation(&caller.scope, &channel_id, now)
+                .await?
+        {
             return Err(ErrorCode::NotFound.into());
         }
         rooms::refresh_agents(cx, store, caller, &issuer, &channel_id).await?;
@@ -209,7 +213,13 @@ pub async fn add_participant(
         }
     };
     store
-        .add_participant(caller.scope.tenant(), &channel.id, &entity_id, membership, now)
+        .add_participant(
+            caller.scope.tenant(),
+            &channel.id,
+            &entity_id,
+            membership,
+            now,
+        )
         .await?;
     if membership == Membership::Member {
         rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
@@ -250,11 +260,8 @@ pub async fn remove_participant(
         channel_id
     } else {
         let channel = participant_channel(store, caller, &channel_id).await?;
-        match consent::remove_participant(
-            &caller.entity_id,
-            &channel.creator_entity_id,
-            &entity_id,
-        ) {
+        match consent::remove_participant(&caller.entity_id, &channel.creator_entity_id, &entity_id)
+        {
             RemoveParticipant::Remove | RemoveParticipant::Leave => channel.id,
             RemoveParticipant::NotCreator => return Err(not_creator()),
         }
@@ -293,7 +300,10 @@ pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Respons
     let agent_id = rules::parse_id("agentId", &agent_id)?;
     let channel = cx
         .store()?
-        .find_dm_channel(&caller.scope, &consent::dm_key(&caller.entity_id, &agent_id))
+        .find_dm_channel(
+            &caller.scope,
+            &consent::dm_key(&caller.entity_id, &agent_id),
+        )
         .await?
         .ok_or(ErrorCode::NotFound)?;
     Ok(response::json(200, &channel_json(&channel)))
@@ -316,7 +326,11 @@ pub async fn create_dm_channel(
     let input: NewDm = body::json(&mut req).await?;
     let agent_id = rules::parse_id("agentId", &input.agent_id)?;
     let store = cx.store()?;
-    if store.visible_agent(&caller.scope, &agent_id).await?.is_none() {
+    if store
+        .visible_agent(&caller.scope, &agent_id)
+        .await?
+        .is_none()
+    {
         return Err(ErrorCode::NotFound.into());
     }
     let now = cx.now.unix();

@@ -788,7 +788,9 @@ impl Fixture<'_> {
         )?;
         expect_eq(
             "dave leaves",
-            self.store.remove_participant(&a, &channel.id, &dave).await?,
+            self.store
+                .remove_participant(&a, &channel.id, &dave)
+                .await?,
             true,
         )?;
         self.store
@@ -854,7 +856,13 @@ impl Fixture<'_> {
         }
         let bob_channel = self.channel(&bob, 400)?;
         self.store
-            .create_channel(&Self::entity(&self.a, &bob), &bob_channel, &[], &[], self.now)
+            .create_channel(
+                &Self::entity(&self.a, &bob),
+                &bob_channel,
+                &[],
+                &[],
+                self.now,
+            )
             .await?;
         let first = self.store.channels_of(&scope, None, 2).await?;
         expect_eq(

@@ -34,8 +34,12 @@ impl ChannelRepo for D1Store {
             ],
         )?];
         let creator = (scope.entity_id(), "creator");
-        let members = members.iter().map(|m| (m.as_str(), Membership::Member.role()));
-        let invited = invited.iter().map(|i| (i.as_str(), Membership::Invited.role()));
+        let members = members
+            .iter()
+            .map(|m| (m.as_str(), Membership::Member.role()));
+        let invited = invited
+            .iter()
+            .map(|i| (i.as_str(), Membership::Invited.role()));
         for (entity, role) in std::iter::once(creator).chain(members).chain(invited) {
             batch.push(self.statement(
                 scope.tenant(),

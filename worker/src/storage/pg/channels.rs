@@ -74,7 +74,13 @@ impl ChannelRepo for PgStore {
             tx.to_tenant_level().await?;
             tx.exec(
                 INSERT_PARTICIPANTS,
-                &[P::Uuid(id), P::Int(now), P::Bool(true), P::Uuids(joined), MEMBER],
+                &[
+                    P::Uuid(id),
+                    P::Int(now),
+                    P::Bool(true),
+                    P::Uuids(joined),
+                    MEMBER,
+                ],
             )
             .await?;
             if !invited.is_empty() {
