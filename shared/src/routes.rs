@@ -637,6 +637,9 @@ mod tests {
                 "/api/messaging/channels/abc-123/ws",
                 Some(ChannelSocket),
             ),
+            // A DM is read by GET and made by POST only.
+            ("GET", "/api/messaging/dm-channel", Some(DmChannel)),
+            ("POST", "/api/messaging/dm-channel", Some(DmChannelCreate)),
             ("GET", "/api/server/ping/", None),
             ("GET", "/api/server", None),
             ("GET", "/api/unknown", None),
