@@ -9,6 +9,7 @@
 
 WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.129   # must equal the `wasm-bindgen` pin in Cargo.toml
+CARGO_FUZZ_VERSION=0.13.1      # bench/fuzz.sh only (needs a nightly toolchain)
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,4 +57,16 @@ ensure_tools() {
   [ -x "$esbuild" ] || esbuild="$ROOT/node_modules/.bin/esbuild"
   export ESBUILD_BIN="$esbuild"
   export PATH="$ROOT/node_modules/.bin:$PATH"
+}
+
+# bench/fuzz.sh only: cargo-fuzz, and the nightly toolchain libFuzzer's
+# instrumentation (-Z flags) needs. Nothing else builds with nightly.
+ensure_fuzz_tools() {
+  if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    log "fuzzing needs a nightly toolchain: rustup toolchain install nightly --profile minimal"
+    return 1
+  fi
+  mkdir -p "$TOOLS"
+  export CARGO_FUZZ
+  CARGO_FUZZ="$(install_crate cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz cargo-fuzz)"
 }

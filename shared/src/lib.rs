@@ -15,6 +15,7 @@ pub mod assertion;
 pub mod audit;
 pub mod bootstrap;
 pub mod config;
+pub mod consent;
 pub mod entity_id;
 pub mod error;
 pub mod http_policy;

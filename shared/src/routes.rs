@@ -178,6 +178,7 @@ pub enum RouteId {
     ChannelMessagePost,
     MessagingSubmit,
     DmChannel,
+    DmChannelCreate,
     WsTicket,
     DevCryptoVerify,
     DevStorageConformance,
@@ -500,10 +501,16 @@ pub static ROUTES: &[RouteSpec] = &[
         .accepts(Credentials::ANY)
         .needs(Permission::MessagingSend)
         .limited(MESSAGING_SEND),
+    // Reads an existing DM only: a GET never creates one (a top-level
+    // cross-site navigation must not change state).
     route(DmChannel, Get, "/api/messaging/dm-channel")
         .accepts(Credentials::USER)
         .needs(Permission::MessagingRead)
         .limited(MESSAGING_READ),
+    route(DmChannelCreate, Post, "/api/messaging/dm-channel")
+        .accepts(Credentials::USER)
+        .needs(Permission::MessagingSend)
+        .limited(MESSAGING_SEND),
     route(WsTicket, Post, "/api/messaging/ws-ticket")
         .accepts(Credentials::USER)
         .needs(Permission::MessagingRead)
@@ -920,6 +927,9 @@ mod tests {
                 "/api/messaging/channels/abc-123/ws",
                 Some(ChannelSocket),
             ),
+            // A DM is read by GET and made by POST only.
+            ("GET", "/api/messaging/dm-channel", Some(DmChannel)),
+            ("POST", "/api/messaging/dm-channel", Some(DmChannelCreate)),
             ("GET", "/api/server/ping/", None),
             ("GET", "/api/server", None),
             ("GET", "/api/unknown", None),

@@ -103,9 +103,9 @@ async fn agent_channel(gw: &Gateway, origin: &TestOrigin) -> AgentChannel {
     let channel = owner_call(
         gw,
         &owner,
-        Method::GET,
-        &format!("/api/messaging/dm-channel?agentId={agent}"),
-        None,
+        Method::POST,
+        "/api/messaging/dm-channel",
+        Some(json!({ "agentId": agent })),
         200,
     )
     .await["id"]
@@ -532,16 +532,16 @@ async fn only_senders_who_may_address_an_agent_reach_it() {
             .request(method, gw.url(path))
             .bearer_auth(user_token(who))
     };
-    let alice = json(
-        as_user("alice", Method::GET, "/api/auth/me")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["entityId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let entity = |who: &'static str| {
+        let me = as_user(who, Method::GET, "/api/auth/me").send();
+        async move {
+            json(me.await.unwrap()).await["entityId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let bob = entity("bob").await;
     // Alice's private agent (shared with nobody).
     let agent = origin_creates_agent(&origin, "alice's agent");
     let created = as_user("alice", Method::POST, "/api/agents")
@@ -550,18 +550,28 @@ async fn only_senders_who_may_address_an_agent_reach_it() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    // Bob makes a channel with Alice and her agent in it.
-    let channel = json(
-        as_user("bob", Method::POST, "/api/messaging/channels")
-            .json(&json!({"name": "three of us", "participants": [alice, agent]}))
+    // Alice makes a channel with her agent in it and invites Bob, who
+    // accepts.
+    let made = json(
+        as_user("alice", Method::POST, "/api/messaging/channels")
+            .json(&json!({"name": "three of us", "participants": [bob, agent]}))
             .send()
             .await
             .unwrap(),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
+    assert_eq!(made["invited"], json!([bob]), "{made}");
+    let channel = made["id"].as_str().unwrap().to_owned();
+    let accepted = as_user(
+        "bob",
+        Method::POST,
+        &format!("/api/messaging/channels/{channel}/participants"),
+    )
+    .json(&json!({ "entityId": bob }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(accepted.status(), 200);
     let post = |who: &'static str, text: &'static str| {
         as_user(
             who,

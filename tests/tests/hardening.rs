@@ -515,3 +515,212 @@ async fn the_gateway_key_gives_way_to_credentials_the_gateway_issued() {
     let resp = http.get(gw.url("/api/auth/status")).send().await.unwrap();
     expect_error(resp, 401, "API_KEY_REQUIRED").await;
 }
+
+/// Channels with consent (item 5): naming someone in a channel only invites
+/// them; a DM is made by POST with an agent the caller may address, never
+/// by GET; any participant can leave, and leaving ends its sockets there.
+#[tokio::test]
+async fn channels_need_the_participants_consent() {
+    use agentgate_e2e::jwt::{hs256, now};
+    use agentgate_e2e::ws::{connect, recv_close};
+    use std::time::{Duration, Instant};
+
+    const SECRET: &str = "consent-e2e-shared-secret-at-least-32-bytes";
+    // UUID subjects are their own entity ids.
+    const ALICE: &str = "0190b6a0-0000-7000-8000-00000000a11c";
+    const BOB: &str = "0190b6a0-0000-7000-8000-000000000b0b";
+    const MALLORY: &str = "0190b6a0-0000-7000-8000-0000000bad00";
+    const CAROL: &str = "0190b6a0-0000-7000-8000-00000000ca10";
+    let gw = Gateway::builder().var("JWT_SECRET", SECRET).start().await;
+    let token = |sub: &str| {
+        let t = now();
+        hs256(SECRET, &json!({"sub": sub, "iat": t, "exp": t + 600}))
+    };
+    let call = |who: &str, method: Method, path: &str| {
+        client()
+            .request(method, gw.url(path))
+            .bearer_auth(token(who))
+    };
+    let ws = |channel: &str| gw.ws_url(&format!("/api/messaging/channels/{channel}/ws"));
+
+    // Mallory names Bob in her channel: Bob is only invited.
+    let made = call(MALLORY, Method::POST, "/api/messaging/channels")
+        .json(&json!({"name": "trap", "participants": [BOB]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let made = json(made).await;
+    assert_eq!(made["invited"], json!([BOB]), "{made}");
+    let trap = made["id"].as_str().unwrap().to_owned();
+    let posted = call(
+        MALLORY,
+        Method::POST,
+        &format!("/api/messaging/channels/{trap}/messages"),
+    )
+    .json(&json!({"text": "click here"}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(posted.status(), 201);
+    assert!(channels_of_entity(&gw, &token(BOB)).await.is_empty());
+    let read = call(
+        BOB,
+        Method::GET,
+        &format!("/api/messaging/channels/{trap}/messages"),
+    )
+    .send()
+    .await
+    .unwrap();
+    expect_error(read, 404, "NOT_FOUND").await;
+    let bob_auth = format!("Bearer {}", token(BOB));
+    assert_eq!(
+        connect(&ws(&trap), &[("authorization", &bob_auth)])
+            .await
+            .err(),
+        Some(403)
+    );
+    // Nobody accepts for Bob: Mallory naming him again changes nothing, and
+    // someone without an invitation can't join by naming themselves.
+    let again = call(
+        MALLORY,
+        Method::POST,
+        &format!("/api/messaging/channels/{trap}/participants"),
+    )
+    .json(&json!({"entityId": BOB}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(json(again).await["status"], "invited");
+    let gatecrash = call(
+        CAROL,
+        Method::POST,
+        &format!("/api/messaging/channels/{trap}/participants"),
+    )
+    .json(&json!({"entityId": CAROL}))
+    .send()
+    .await
+    .unwrap();
+    expect_error(gatecrash, 404, "NOT_FOUND").await;
+    assert!(channels_of_entity(&gw, &token(BOB)).await.is_empty());
+
+    // Bob accepts, opens a socket, then leaves: the socket ends within 1 s.
+    let accepted = call(
+        BOB,
+        Method::POST,
+        &format!("/api/messaging/channels/{trap}/participants"),
+    )
+    .json(&json!({"entityId": BOB}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(
+        channels_of_entity(&gw, &token(BOB)).await,
+        vec![trap.clone()]
+    );
+    let mut socket = connect(&ws(&trap), &[("authorization", &bob_auth)])
+        .await
+        .expect("a participant's socket");
+    let left = call(
+        BOB,
+        Method::DELETE,
+        &format!("/api/messaging/channels/{trap}/participants/{BOB}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(left.status(), 200);
+    let since = Instant::now();
+    let (code, reason) = recv_close(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!((code, reason.as_str()), (4003, "CHANNEL_UNAUTHORIZED"));
+    assert!(
+        since.elapsed() <= Duration::from_secs(1),
+        "{:?}",
+        since.elapsed()
+    );
+    assert!(channels_of_entity(&gw, &token(BOB)).await.is_empty());
+    let again = call(
+        BOB,
+        Method::DELETE,
+        &format!("/api/messaging/channels/{trap}/participants/{BOB}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    expect_error(again, 404, "NOT_FOUND").await;
+
+    // DMs: Alice's private agent, and one she shares with Bob.
+    let agent = |name: &str, shared: &[&str]| {
+        let req = call(ALICE, Method::POST, "/api/agents")
+            .json(&json!({"name": name, "sharedWith": shared}))
+            .send();
+        async move {
+            let resp = req.await.unwrap();
+            assert_eq!(resp.status(), 201);
+            json(resp).await["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let private = agent("private", &[]).await;
+    let shared = agent("shared", &[BOB]).await;
+    let dm_get = |who: &str, agent: &str| {
+        call(
+            who,
+            Method::GET,
+            &format!("/api/messaging/dm-channel?agentId={agent}"),
+        )
+        .send()
+    };
+    let dm_post = |who: &str, agent: &str| {
+        call(who, Method::POST, "/api/messaging/dm-channel")
+            .json(&json!({ "agentId": agent }))
+            .send()
+    };
+    // A GET creates nothing (not even for one's own agent)…
+    expect_error(dm_get(ALICE, &private).await.unwrap(), 404, "NOT_FOUND").await;
+    assert!(channels_of_entity(&gw, &token(ALICE)).await.is_empty());
+    // …and an agent the caller can't see is not found, by GET or POST.
+    expect_error(dm_get(MALLORY, &private).await.unwrap(), 404, "NOT_FOUND").await;
+    expect_error(dm_post(MALLORY, &private).await.unwrap(), 404, "NOT_FOUND").await;
+    assert_eq!(
+        channels_of_entity(&gw, &token(MALLORY)).await,
+        vec![trap.clone()]
+    );
+    // The POST makes it once; the GET then reads that one.
+    let dm = json(dm_post(ALICE, &private).await.unwrap()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = json(dm_post(ALICE, &private).await.unwrap()).await;
+    assert_eq!(again["id"], dm.as_str());
+    let read = json(dm_get(ALICE, &private).await.unwrap()).await;
+    assert_eq!(read["id"], dm.as_str());
+    // An agent shared with Bob is one he may address: a DM, and a member at once.
+    assert_eq!(dm_post(BOB, &shared).await.unwrap().status(), 200);
+    let group = json(
+        call(BOB, Method::POST, "/api/messaging/channels")
+            .json(&json!({"name": "with help", "participants": [shared, private]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(group["invited"], json!([private]), "{group}");
+}
+
+/// The ids of the channels a bearer token's caller participates in.
+async fn channels_of_entity(gw: &Gateway, token: &str) -> Vec<String> {
+    let resp = client()
+        .get(gw.url("/api/messaging/channels"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    json(resp).await["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}

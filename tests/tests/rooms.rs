@@ -43,6 +43,19 @@ async fn create_channel(gw: &Gateway, who: &str, participants: &[&str]) -> Strin
     json(resp).await["id"].as_str().unwrap().to_owned()
 }
 
+/// `who` accepts its invitation to `channel` (naming someone else in a
+/// channel only invites them).
+async fn accept(gw: &Gateway, who: &str, entity: &str, channel: &str) {
+    let resp = client()
+        .post(gw.url(&format!("/api/messaging/channels/{channel}/participants")))
+        .bearer_auth(token(who))
+        .json(&json!({ "entityId": entity }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
 fn ws_path(channel: &str) -> String {
     format!("/api/messaging/channels/{channel}/ws")
 }
@@ -53,6 +66,7 @@ async fn participants_exchange_messages_and_strangers_are_refused() {
     let bob = entity(&gw, "bob").await;
     let alice = entity(&gw, "alice").await;
     let channel = create_channel(&gw, "alice", &[&bob]).await;
+    accept(&gw, "bob", &bob, &channel).await;
 
     let auth_a = format!("Bearer {}", token("alice"));
     let auth_b = format!("Bearer {}", token("bob"));
@@ -284,14 +298,24 @@ async fn tickets_work_once_and_expire() {
 #[tokio::test]
 async fn dm_channel_is_idempotent_under_concurrency() {
     let gw = gateway().await;
-    let agent = "5b1c8f8e-0000-4000-8000-00000000a9e7";
+    let resp = client()
+        .post(gw.url("/api/agents"))
+        .bearer_auth(token("alice"))
+        .json(&json!({"name": "helper"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let agent = json(resp).await["id"].as_str().unwrap().to_owned();
     let mut handles = Vec::new();
     for _ in 0..8 {
-        let url = gw.url(&format!("/api/messaging/dm-channel?agentId={agent}"));
+        let url = gw.url("/api/messaging/dm-channel");
+        let body = json!({ "agentId": agent });
         handles.push(tokio::spawn(async move {
             let resp = client()
-                .get(url)
+                .post(url)
                 .bearer_auth(token("alice"))
+                .json(&body)
                 .send()
                 .await
                 .unwrap();
@@ -463,12 +487,16 @@ async fn a_channel_at_its_participant_limit_accepts_sockets_and_reports_everyone
     let gw = gateway().await;
     // 99 others plus the creator: the join statement a socket carries (its
     // hibernation attachment) grows with the participants. UUID-shaped ids,
-    // as PostgreSQL stores entity ids.
+    // as PostgreSQL stores entity ids; a UUID `sub` is its own entity id.
+    // Each accepts its invitation.
     let others: Vec<String> = (0..99)
         .map(|i| format!("00000000-0000-7000-8000-{i:012}"))
         .collect();
     let refs: Vec<&str> = others.iter().map(String::as_str).collect();
     let channel = create_channel(&gw, "alice", &refs).await;
+    for other in &others {
+        accept(&gw, other, other, &channel).await;
+    }
     let auth = format!("Bearer {}", token("alice"));
     let mut socket = connect(&gw.ws_url(&ws_path(&channel)), &[("authorization", &auth)])
         .await

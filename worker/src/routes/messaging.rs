@@ -8,13 +8,14 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::http::header;
 use crate::http::{body, response};
-use crate::storage::records::{ChannelRecord, WsTicketGrant};
-use crate::storage::{ChannelRepo, Store, WsTicketRepo};
+use crate::storage::records::{ChannelRecord, Membership, WsTicketGrant};
+use crate::storage::{AgentRepo, ChannelRepo, Store, WsTicketRepo};
 use crate::{origin, random, rooms};
 use agentgate_durable_objects::room_protocol::{
     CloseSockets, PostMessage, RoomJoin, CHANNEL_ROOM_BINDING, CLOSE_CHANNEL_UNAUTHORIZED,
     JOIN_HEADER, PATH_CONNECT, ROUTING_HEADER,
 };
+use agentgate_shared::consent::{self, AddParticipant, RemoveParticipant};
 use agentgate_shared::ids::{prefixed_token, sha256_hex};
 use agentgate_shared::realtime::check_new_message;
 use agentgate_shared::rules;
@@ -67,11 +68,23 @@ fn public() -> String {
     "public".into()
 }
 
+/// The agents the caller may address (its own and those shared with it):
+/// the ones a channel takes without asking (see `shared::consent`).
+async fn addressable_agents(store: &Store, caller: &Caller) -> Result<Vec<String>, ApiError> {
+    Ok(store
+        .visible_agents(&caller.scope, 200)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
+}
+
 /// The most channels (storage's cap) and messages (the room's) a page holds.
 const MAX_CHANNELS_PAGE: u32 = 100;
 const MAX_MESSAGES_PAGE: u32 = 200;
 
-/// `POST /api/messaging/channels`: the creator becomes a participant.
+/// `POST /api/messaging/channels`: the creator and the listed agents it may
+/// address become participants; anyone else listed is only invited.
 pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
     if caller.ticket_channel.is_some() {
@@ -81,7 +94,14 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
     let input: CreateChannel = body::json(&mut req).await?;
     let name = rules::display_name("name", &input.name)?;
     rules::channel_type(&input.channel_type)?;
-    let participants = rules::entity_list("participants", &input.participants, &caller.entity_id)?;
+    let listed = rules::entity_list("participants", &input.participants, &caller.entity_id)?;
+    let store = cx.store()?;
+    let agents = if listed.is_empty() {
+        Vec::new()
+    } else {
+        addressable_agents(store, caller).await?
+    };
+    let admission = consent::admit(listed, |id| agents.iter().any(|a| a == id));
     let now = cx.now.unix();
     let channel = ChannelRecord {
         id: random::new_id(cx.now)?,
@@ -92,14 +112,21 @@ pub async fn create(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
         created_at: now,
     };
     let issuer = origin::issuer(&req)?;
-    let store = cx.store()?;
     store
-        .create_channel(&caller.scope, &channel, &participants, now)
+        .create_channel(
+            &caller.scope,
+            &channel,
+            &admission.members,
+            &admission.invited,
+            now,
+        )
         .await?;
-    if !participants.is_empty() {
+    if !admission.members.is_empty() {
         rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
     }
-    Ok(response::json(201, &channel_json(&channel)))
+    let mut body = channel_json(&channel);
+    body["invited"] = json!(admission.invited);
+    Ok(response::json(201, &body))
 }
 
 /// `GET /api/messaging/channels?before=&limit=`: only the caller's channels.
@@ -131,70 +158,123 @@ pub async fn list(req: Request, cx: &RequestContext<'_>) -> Result<Response, Api
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AddParticipant {
+struct NewParticipant {
     entity_id: String,
 }
 
-/// Only the channel's creator manages its participants.
-async fn managed_channel(
-    store: &Store,
-    caller: &Caller,
-    channel_id: &str,
-) -> Result<ChannelRecord, ApiError> {
-    let channel = participant_channel(store, caller, channel_id).await?;
-    if channel.creator_entity_id != caller.entity_id {
-        return Err(ApiError::new(ErrorCode::InsufficientPermissions)
-            .with_message("Only the channel's creator manages its participants"));
-    }
-    Ok(channel)
-}
-
-/// `POST /api/messaging/channels/:channelId/participants`.
+/// `POST /api/messaging/channels/:channelId/participants {entityId}`: the
+/// creator adds an agent it may address, or invites anyone else; an invitee
+/// naming itself accepts its invitation (see `shared::consent`).
 pub async fn add_participant(
     mut req: Request,
     cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
     let issuer = origin::issuer(&req)?;
-    let input: AddParticipant = body::json(&mut req).await?;
+    let input: NewParticipant = body::json(&mut req).await?;
     let entity_id = rules::parse_id("entityId", &input.entity_id)?;
+    let channel_id = cx.id_param("channelId")?;
     let store = cx.store()?;
-    let channel = managed_channel(store, caller, &cx.id_param("channelId")?).await?;
     let now = cx.now.unix();
+    if entity_id == caller.entity_id {
+        // Not a participant yet: no channel lookup before the invitation is
+        // found (not invited reads as not found).
+        let bound_elsewhere = caller
+            .ticket_channel
+            .as_deref()
+            .is_some_and(|c| c != channel_id);
+        if bound_elsewhere
+            || !store
+                .accept_invitation(&caller.scope, &channel_id, now)
+                .await?
+        {
+            return Err(ErrorCode::NotFound.into());
+        }
+        rooms::refresh_agents(cx, store, caller, &issuer, &channel_id).await?;
+        return Ok(response::json(
+            200,
+            &json!({ "channelId": channel_id, "entityId": entity_id, "status": "member" }),
+        ));
+    }
+    let channel = participant_channel(store, caller, &channel_id).await?;
+    let addressable = addressable_agents(store, caller)
+        .await?
+        .contains(&entity_id);
+    let membership = match consent::add_participant(
+        &caller.entity_id,
+        &channel.creator_entity_id,
+        &entity_id,
+        addressable,
+    ) {
+        AddParticipant::AddMember => Membership::Member,
+        AddParticipant::Invite => Membership::Invited,
+        AddParticipant::NotCreator | AddParticipant::AcceptInvitation => {
+            return Err(not_creator());
+        }
+    };
     store
-        .add_participant(caller.scope.tenant(), &channel.id, &entity_id, now)
+        .add_participant(
+            caller.scope.tenant(),
+            &channel.id,
+            &entity_id,
+            membership,
+            now,
+        )
         .await?;
-    rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
+    if membership == Membership::Member {
+        rooms::refresh_agents(cx, store, caller, &issuer, &channel.id).await?;
+    }
     Ok(response::json(
         200,
-        &json!({ "channelId": channel.id, "entityId": entity_id }),
+        &json!({ "channelId": channel.id, "entityId": entity_id, "status": membership.role() }),
     ))
 }
 
-/// `DELETE /api/messaging/channels/:channelId/participants/:entityId`: the
-/// removed entity's sockets in the room are closed with 4003.
+fn not_creator() -> ApiError {
+    ApiError::new(ErrorCode::InsufficientPermissions)
+        .with_message("Only the channel's creator manages its participants")
+}
+
+/// `DELETE /api/messaging/channels/:channelId/participants/:entityId`: a
+/// participant leaves (or an invitee declines) by naming itself; the creator
+/// removes anyone. The removed entity's sockets in the room are closed with
+/// 4003.
 pub async fn remove_participant(
     req: Request,
     cx: &RequestContext<'_>,
 ) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
     let entity_id = cx.id_param("entityId")?;
+    let channel_id = cx.id_param("channelId")?;
     let store = cx.store()?;
-    let channel = if entity_id == caller.entity_id {
-        participant_channel(store, caller, &cx.id_param("channelId")?).await?
+    let channel_id = if entity_id == caller.entity_id {
+        // Leaving needs no other right than being there (or invited): the
+        // delete below finds nothing otherwise.
+        if caller
+            .ticket_channel
+            .as_deref()
+            .is_some_and(|c| c != channel_id)
+        {
+            return Err(ErrorCode::NotFound.into());
+        }
+        channel_id
     } else {
-        managed_channel(store, caller, &cx.id_param("channelId")?).await?
+        let channel = participant_channel(store, caller, &channel_id).await?;
+        match consent::remove_participant(&caller.entity_id, &channel.creator_entity_id, &entity_id)
+        {
+            RemoveParticipant::Remove | RemoveParticipant::Leave => channel.id,
+            RemoveParticipant::NotCreator => return Err(not_creator()),
+        }
     };
     if !store
-        .remove_participant(caller.scope.tenant(), &channel.id, &entity_id)
+        .remove_participant(caller.scope.tenant(), &channel_id, &entity_id)
         .await?
     {
         return Err(ErrorCode::NotFound.into());
     }
-    rooms::refresh_agents(cx, store, caller, &origin::issuer(&req)?, &channel.id).await?;
     rooms::close_sockets(
         cx.env,
-        &channel.id,
+        &channel_id,
         &CloseSockets {
             session_hash: None,
             entity_id: Some(entity_id.clone()),
@@ -203,31 +283,65 @@ pub async fn remove_participant(
         },
     )
     .await?;
+    rooms::refresh_agents(cx, store, caller, &origin::issuer(&req)?, &channel_id).await?;
     Ok(response::json(
         200,
-        &json!({ "channelId": channel.id, "removed": entity_id }),
+        &json!({ "channelId": channel_id, "removed": entity_id }),
     ))
 }
 
-/// `GET /api/messaging/dm-channel?agentId=`: the caller's DM channel with
-/// that agent, created on first use; idempotent under concurrency.
+/// `GET /api/messaging/dm-channel?agentId=`: the caller's existing DM
+/// channel with that agent, or 404. Never creates one (a GET changes
+/// nothing): see `POST`.
 pub async fn dm_channel(req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let caller = cx.caller()?;
     let agent_id = crate::http::query_param(&req, "agentId")
-        .filter(|a| !a.is_empty() && a.len() <= 128)
         .ok_or_else(|| ApiError::bad_request("Query `agentId` is required"))?;
-    let mut pair = [caller.entity_id.as_str(), agent_id.as_str()];
-    pair.sort_unstable();
+    let agent_id = rules::parse_id("agentId", &agent_id)?;
+    let channel = cx
+        .store()?
+        .find_dm_channel(
+            &caller.scope,
+            &consent::dm_key(&caller.entity_id, &agent_id),
+        )
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    Ok(response::json(200, &channel_json(&channel)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewDm {
+    agent_id: String,
+}
+
+/// `POST /api/messaging/dm-channel {agentId}`: the caller's DM channel with
+/// an agent it may address (its own or shared with it; any other id is
+/// 404), created on first use; idempotent under concurrency.
+pub async fn create_dm_channel(
+    mut req: Request,
+    cx: &RequestContext<'_>,
+) -> Result<Response, ApiError> {
+    let caller = cx.caller()?;
+    let input: NewDm = body::json(&mut req).await?;
+    let agent_id = rules::parse_id("agentId", &input.agent_id)?;
+    let store = cx.store()?;
+    if store
+        .visible_agent(&caller.scope, &agent_id)
+        .await?
+        .is_none()
+    {
+        return Err(ErrorCode::NotFound.into());
+    }
     let now = cx.now.unix();
     let wanted = ChannelRecord {
         id: random::new_id(cx.now)?,
         name: format!("dm:{agent_id}"),
         channel_type: "dm".into(),
         creator_entity_id: caller.entity_id.clone(),
-        dm_key: Some(sha256_hex(&pair.join("\n"))),
+        dm_key: Some(consent::dm_key(&caller.entity_id, &agent_id)),
         created_at: now,
     };
-    let store = cx.store()?;
     let channel = store
         .dm_channel(&caller.scope, &wanted, &agent_id, now)
         .await?;

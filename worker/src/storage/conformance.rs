@@ -713,11 +713,17 @@ impl Fixture<'_> {
     }
 
     async fn channel_participants(&self) -> Outcome {
-        let (alice, bob, carol) = (new_id()?, new_id()?, new_id()?);
+        let (alice, bob, carol, dave) = (new_id()?, new_id()?, new_id()?, new_id()?);
         let alice_scope = Self::entity(&self.a, &alice);
         let channel = self.channel(&alice, self.now)?;
         self.store
-            .create_channel(&alice_scope, &channel, std::slice::from_ref(&bob), self.now)
+            .create_channel(
+                &alice_scope,
+                &channel,
+                std::slice::from_ref(&bob),
+                std::slice::from_ref(&dave),
+                self.now,
+            )
             .await?;
         let a = Self::tenant(&self.a);
         let read = self.store.channel(&a, &channel.id).await?;
@@ -742,11 +748,64 @@ impl Fixture<'_> {
             self.store.is_participant(&carol_scope, &channel.id).await?,
             false,
         )?;
+        // An invitation is not participation until the invitee accepts it.
+        let dave_scope = Self::entity(&self.a, &dave);
+        expect_eq(
+            "dave invited",
+            self.store.is_participant(&dave_scope, &channel.id).await?,
+            false,
+        )?;
+        expect_eq(
+            "dave's channels while invited",
+            self.store.channels_of(&dave_scope, None, 10).await?.len(),
+            0,
+        )?;
+        expect_eq(
+            "carol accepts without an invitation",
+            self.store
+                .accept_invitation(&carol_scope, &channel.id, self.now)
+                .await?,
+            false,
+        )?;
+        expect_eq(
+            "dave accepts",
+            self.store
+                .accept_invitation(&dave_scope, &channel.id, self.now)
+                .await?,
+            true,
+        )?;
+        expect_eq(
+            "dave accepts twice",
+            self.store
+                .accept_invitation(&dave_scope, &channel.id, self.now)
+                .await?,
+            false,
+        )?;
+        expect_eq(
+            "dave after accepting",
+            self.store.is_participant(&dave_scope, &channel.id).await?,
+            true,
+        )?;
+        expect_eq(
+            "dave leaves",
+            self.store
+                .remove_participant(&a, &channel.id, &dave)
+                .await?,
+            true,
+        )?;
         self.store
-            .add_participant(&a, &channel.id, &carol, self.now)
+            .add_participant(&a, &channel.id, &carol, Membership::Invited, self.now)
+            .await?;
+        expect_eq(
+            "carol invited",
+            self.store.is_participant(&carol_scope, &channel.id).await?,
+            false,
+        )?;
+        self.store
+            .accept_invitation(&carol_scope, &channel.id, self.now)
             .await?;
         self.store
-            .add_participant(&a, &channel.id, &carol, self.now)
+            .add_participant(&a, &channel.id, &carol, Membership::Member, self.now)
             .await?;
         expect_eq(
             "carol after joining",
@@ -791,13 +850,19 @@ impl Fixture<'_> {
         for created_at in [100, 200, 300] {
             let channel = self.channel(&alice, created_at)?;
             self.store
-                .create_channel(&scope, &channel, &[], self.now)
+                .create_channel(&scope, &channel, &[], &[], self.now)
                 .await?;
             ids.push(channel.id);
         }
         let bob_channel = self.channel(&bob, 400)?;
         self.store
-            .create_channel(&Self::entity(&self.a, &bob), &bob_channel, &[], self.now)
+            .create_channel(
+                &Self::entity(&self.a, &bob),
+                &bob_channel,
+                &[],
+                &[],
+                self.now,
+            )
             .await?;
         let first = self.store.channels_of(&scope, None, 2).await?;
         expect_eq(
@@ -863,6 +928,11 @@ impl Fixture<'_> {
             .participants(&Self::tenant(&self.a), &ids[0])
             .await?;
         members.sort();
-        expect_eq("participants", members, pair.to_vec())
+        expect_eq("participants", members, pair.to_vec())?;
+        let found = self.store.find_dm_channel(&scope, &dm_key).await?;
+        expect_eq("found by key", found.map(|c| c.id), Some(ids[0].clone()))?;
+        let stranger = Self::entity(&self.a, &new_id()?);
+        let found = self.store.find_dm_channel(&stranger, &dm_key).await?;
+        expect_eq("found by a stranger", found.map(|c| c.id), None)
     }
 }

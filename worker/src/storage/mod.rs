@@ -165,12 +165,14 @@ pub trait BootstrapJtiRepo {
 
 #[allow(async_fn_in_trait)]
 pub trait ChannelRepo {
-    /// Creates the channel with its creator (and `others`) as participants.
+    /// Creates the channel with its creator and `members` as participants,
+    /// and `invited` as invitations.
     async fn create_channel(
         &self,
         scope: &EntityScope,
         channel: &ChannelRecord,
-        others: &[String],
+        members: &[String],
+        invited: &[String],
         now: i64,
     ) -> Result<(), StorageError>;
     async fn channel(
@@ -178,31 +180,46 @@ pub trait ChannelRepo {
         scope: &TenantScope,
         channel_id: &str,
     ) -> Result<Option<ChannelRecord>, StorageError>;
-    /// The scope's channels, newest first, created before `before` (unix s).
+    /// The scope's channels (participations, not invitations), newest first,
+    /// created before `before` (unix s).
     async fn channels_of(
         &self,
         scope: &EntityScope,
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<ChannelRecord>, StorageError>;
-    /// One indexed lookup on (channel_id, entity_id).
+    /// One indexed lookup on (channel_id, entity_id); an invitation is not
+    /// participation.
     async fn is_participant(
         &self,
         scope: &EntityScope,
         channel_id: &str,
     ) -> Result<bool, StorageError>;
+    /// The participants (invitations left out).
     async fn participants(
         &self,
         scope: &TenantScope,
         channel_id: &str,
     ) -> Result<Vec<String>, StorageError>;
+    /// Adds a participant or an invitation, unless the entity is already in
+    /// the channel either way.
     async fn add_participant(
         &self,
         scope: &TenantScope,
         channel_id: &str,
         entity_id: &str,
+        membership: Membership,
         now: i64,
     ) -> Result<(), StorageError>;
+    /// Turns the scope's own invitation into participation; false when it
+    /// has none for that channel.
+    async fn accept_invitation(
+        &self,
+        scope: &EntityScope,
+        channel_id: &str,
+        now: i64,
+    ) -> Result<bool, StorageError>;
+    /// Removes a participant or an invitation.
     async fn remove_participant(
         &self,
         scope: &TenantScope,
@@ -218,6 +235,12 @@ pub trait ChannelRepo {
         other: &str,
         now: i64,
     ) -> Result<ChannelRecord, StorageError>;
+    /// The existing DM channel for `dm_key` in which the scope participates.
+    async fn find_dm_channel(
+        &self,
+        scope: &EntityScope,
+        dm_key: &str,
+    ) -> Result<Option<ChannelRecord>, StorageError>;
 }
 
 #[allow(async_fn_in_trait)]

@@ -56,6 +56,24 @@ pub struct ChannelRecord {
     pub created_at: i64,
 }
 
+/// How an entity is in a channel: a participant, or only invited (no
+/// history, messages or socket until it accepts; see `shared::consent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Member,
+    Invited,
+}
+
+impl Membership {
+    /// The stored `role` (the creator's row is `creator`).
+    pub fn role(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Invited => "invited",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WsTicketGrant {
     pub entity_id: String,

@@ -96,18 +96,20 @@ forward! {
         fn claim_jti(scope: &TenantScope, jti: &str, expires_at: i64, now: i64) -> bool;
     }
     ChannelRepo {
-        fn create_channel(scope: &EntityScope, channel: &ChannelRecord, others: &[String], now: i64)
-            -> ();
+        fn create_channel(scope: &EntityScope, channel: &ChannelRecord, members: &[String],
+            invited: &[String], now: i64) -> ();
         fn channel(scope: &TenantScope, channel_id: &str) -> Option<ChannelRecord>;
         fn channels_of(scope: &EntityScope, before: Option<i64>, limit: u32)
             -> Vec<ChannelRecord>;
         fn is_participant(scope: &EntityScope, channel_id: &str) -> bool;
         fn participants(scope: &TenantScope, channel_id: &str) -> Vec<String>;
-        fn add_participant(scope: &TenantScope, channel_id: &str, entity_id: &str, now: i64)
-            -> ();
+        fn add_participant(scope: &TenantScope, channel_id: &str, entity_id: &str,
+            membership: Membership, now: i64) -> ();
+        fn accept_invitation(scope: &EntityScope, channel_id: &str, now: i64) -> bool;
         fn remove_participant(scope: &TenantScope, channel_id: &str, entity_id: &str) -> bool;
         fn dm_channel(scope: &EntityScope, channel: &ChannelRecord, other: &str, now: i64)
             -> ChannelRecord;
+        fn find_dm_channel(scope: &EntityScope, dm_key: &str) -> Option<ChannelRecord>;
     }
     AgentRepo {
         fn insert_agent(scope: &EntityScope, agent: &AgentRecord) -> bool;

@@ -2,7 +2,7 @@
 //! level (they name entities other than the scope's), as on PostgreSQL.
 
 use super::D1Store;
-use crate::storage::records::ChannelRecord;
+use crate::storage::records::{ChannelRecord, Membership};
 use crate::storage::scope::{EntityScope, TenantScope};
 use crate::storage::{ChannelRepo, StorageError};
 
@@ -17,7 +17,8 @@ impl ChannelRepo for D1Store {
         &self,
         scope: &EntityScope,
         c: &ChannelRecord,
-        others: &[String],
+        members: &[String],
+        invited: &[String],
         now: i64,
     ) -> Result<(), StorageError> {
         let mut batch = vec![self.statement(
@@ -33,9 +34,13 @@ impl ChannelRepo for D1Store {
             ],
         )?];
         let creator = (scope.entity_id(), "creator");
-        for (entity, role) in
-            std::iter::once(creator).chain(others.iter().map(|o| (o.as_str(), "member")))
-        {
+        let members = members
+            .iter()
+            .map(|m| (m.as_str(), Membership::Member.role()));
+        let invited = invited
+            .iter()
+            .map(|i| (i.as_str(), Membership::Invited.role()));
+        for (entity, role) in std::iter::once(creator).chain(members).chain(invited) {
             batch.push(self.statement(
                 scope.tenant(),
                 INSERT_PARTICIPANT,
@@ -71,7 +76,8 @@ impl ChannelRepo for D1Store {
             &format!(
                 "SELECT {CHANNEL_COLUMNS} FROM channel_participants p \
                  JOIN channels c ON c.id = p.channel_id AND c.server_id = p.server_id \
-                 WHERE p.server_id = ?1 AND p.entity_id = ?2 AND c.created_at < ?3 \
+                 WHERE p.server_id = ?1 AND p.entity_id = ?2 AND p.role <> 'invited' \
+                 AND c.created_at < ?3 \
                  ORDER BY c.created_at DESC, c.id DESC LIMIT ?4"
             ),
             &[
@@ -90,7 +96,8 @@ impl ChannelRepo for D1Store {
         self.exists(
             scope,
             "SELECT 1 AS present FROM channel_participants \
-             WHERE channel_id = ?3 AND entity_id = ?2 AND server_id = ?1",
+             WHERE channel_id = ?3 AND entity_id = ?2 AND server_id = ?1 \
+             AND role <> 'invited'",
             &[channel_id.into()],
         )
         .await
@@ -109,7 +116,7 @@ impl ChannelRepo for D1Store {
             .all(
                 scope,
                 "SELECT entity_id FROM channel_participants WHERE server_id = ?1 AND channel_id = ?2 \
-                 ORDER BY added_at, entity_id LIMIT 500",
+                 AND role <> 'invited' ORDER BY added_at, entity_id LIMIT 500",
                 &[channel_id.into()],
             )
             .await?;
@@ -121,6 +128,7 @@ impl ChannelRepo for D1Store {
         scope: &TenantScope,
         channel_id: &str,
         entity_id: &str,
+        membership: Membership,
         now: i64,
     ) -> Result<(), StorageError> {
         self.run(
@@ -129,12 +137,28 @@ impl ChannelRepo for D1Store {
             &[
                 channel_id.into(),
                 entity_id.into(),
-                "member".into(),
+                membership.role().into(),
                 now.into(),
             ],
         )
         .await
         .map(drop)
+    }
+
+    async fn accept_invitation(
+        &self,
+        scope: &EntityScope,
+        channel_id: &str,
+        now: i64,
+    ) -> Result<bool, StorageError> {
+        // Tenant level, as every participant row; the row is the scope's own.
+        self.changed(
+            scope.tenant(),
+            "UPDATE channel_participants SET role = 'member', added_at = ?4 \
+             WHERE server_id = ?1 AND channel_id = ?2 AND entity_id = ?3 AND role = 'invited'",
+            &[channel_id.into(), scope.entity_id().into(), now.into()],
+        )
+        .await
     }
 
     async fn remove_participant(
@@ -189,10 +213,28 @@ impl ChannelRepo for D1Store {
             .ok_or_else(|| StorageError::Unavailable("dm channel vanished after insert".into()))?;
         if inserted > 0 {
             for entity in [scope.entity_id(), other] {
-                self.add_participant(scope.tenant(), &channel.id, entity, now)
+                self.add_participant(scope.tenant(), &channel.id, entity, Membership::Member, now)
                     .await?;
             }
         }
         Ok(channel)
+    }
+
+    async fn find_dm_channel(
+        &self,
+        scope: &EntityScope,
+        dm_key: &str,
+    ) -> Result<Option<ChannelRecord>, StorageError> {
+        self.first(
+            scope,
+            &format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channels c \
+                 JOIN channel_participants p ON p.channel_id = c.id AND p.server_id = c.server_id \
+                 WHERE c.server_id = ?1 AND p.entity_id = ?2 AND p.role <> 'invited' \
+                 AND c.dm_key = ?3"
+            ),
+            &[dm_key.into()],
+        )
+        .await
     }
 }

@@ -6,7 +6,7 @@
 //! D1 code adds them through the scope's tenant.
 
 use super::{entity_uuid, get, input_uuid, lookup_uuid, record_uuid, FromRow, PgStore, P};
-use crate::storage::records::ChannelRecord;
+use crate::storage::records::{ChannelRecord, Membership};
 use crate::storage::scope::{EntityScope, TenantScope};
 use crate::storage::{ChannelRepo, StorageError};
 use tokio_postgres::Row;
@@ -29,28 +29,35 @@ impl FromRow for ChannelRecord {
 }
 
 /// Inserts participants (tenant level) in order, the first as the creator
-/// when `$4`, skipping any already there, in one statement: `$2` the
-/// channel, `$3` the time, `$5` the entities.
+/// when `$4`, the others with role `$6`, skipping any already there, in one
+/// statement: `$2` the channel, `$3` the time, `$5` the entities.
 const INSERT_PARTICIPANTS: &str =
     "INSERT INTO channel_participants (server_id, channel_id, entity_id, role, added_at) \
-     SELECT $1, $2, u.entity_id, CASE WHEN $4 AND u.n = 1 THEN 'creator' ELSE 'member' END, $3 \
+     SELECT $1, $2, u.entity_id, CASE WHEN $4 AND u.n = 1 THEN 'creator' ELSE $6 END, $3 \
      FROM unnest($5::uuid[]) WITH ORDINALITY AS u(entity_id, n) ORDER BY u.n \
      ON CONFLICT DO NOTHING";
+
+const MEMBER: P<'static> = P::Text("member");
 
 impl ChannelRepo for PgStore {
     async fn create_channel(
         &self,
         scope: &EntityScope,
         c: &ChannelRecord,
-        others: &[String],
+        members: &[String],
+        invited: &[String],
         now: i64,
     ) -> Result<(), StorageError> {
         let id = record_uuid(&c.id, "channel id")?;
-        let mut members = Vec::with_capacity(others.len() + 1);
-        members.push(entity_uuid(scope)?);
-        for other in others {
-            members.push(input_uuid(other, "participants")?);
+        let mut joined = Vec::with_capacity(members.len() + 1);
+        joined.push(entity_uuid(scope)?);
+        for member in members {
+            joined.push(input_uuid(member, "participants")?);
         }
+        let invited = invited
+            .iter()
+            .map(|i| input_uuid(i, "participants"))
+            .collect::<Result<Vec<_>, _>>()?;
         self.transact(scope, async |tx| {
             tx.exec(
                 "INSERT INTO channels (server_id, creator_entity_id, id, name, type, dm_key, \
@@ -67,9 +74,28 @@ impl ChannelRepo for PgStore {
             tx.to_tenant_level().await?;
             tx.exec(
                 INSERT_PARTICIPANTS,
-                &[P::Uuid(id), P::Int(now), P::Bool(true), P::Uuids(members)],
+                &[
+                    P::Uuid(id),
+                    P::Int(now),
+                    P::Bool(true),
+                    P::Uuids(joined),
+                    MEMBER,
+                ],
             )
             .await?;
+            if !invited.is_empty() {
+                tx.exec(
+                    INSERT_PARTICIPANTS,
+                    &[
+                        P::Uuid(id),
+                        P::Int(now),
+                        P::Bool(false),
+                        P::Uuids(invited),
+                        P::Text(Membership::Invited.role()),
+                    ],
+                )
+                .await?;
+            }
             Ok(())
         })
         .await
@@ -104,7 +130,8 @@ impl ChannelRepo for PgStore {
             &format!(
                 "SELECT {CHANNEL_COLUMNS} FROM channel_participants p \
                  JOIN channels c ON c.id = p.channel_id AND c.server_id = p.server_id \
-                 WHERE p.server_id = $1 AND p.entity_id = $2 AND c.created_at < $3 \
+                 WHERE p.server_id = $1 AND p.entity_id = $2 AND p.role <> 'invited' \
+                 AND c.created_at < $3 \
                  ORDER BY c.created_at DESC, c.id DESC LIMIT $4"
             ),
             &[
@@ -126,7 +153,8 @@ impl ChannelRepo for PgStore {
         self.exists(
             scope,
             "SELECT 1 FROM channel_participants \
-             WHERE channel_id = $3 AND entity_id = $2 AND server_id = $1",
+             WHERE channel_id = $3 AND entity_id = $2 AND server_id = $1 \
+             AND role <> 'invited'",
             &[P::Uuid(id)],
         )
         .await
@@ -143,7 +171,8 @@ impl ChannelRepo for PgStore {
         self.all(
             scope,
             "SELECT entity_id::text FROM channel_participants \
-             WHERE server_id = $1 AND channel_id = $2 ORDER BY added_at, entity_id LIMIT 500",
+             WHERE server_id = $1 AND channel_id = $2 AND role <> 'invited' \
+             ORDER BY added_at, entity_id LIMIT 500",
             &[P::Uuid(id)],
         )
         .await
@@ -154,6 +183,7 @@ impl ChannelRepo for PgStore {
         scope: &TenantScope,
         channel_id: &str,
         entity_id: &str,
+        membership: Membership,
         now: i64,
     ) -> Result<(), StorageError> {
         let channel = input_uuid(channel_id, "channelId")?;
@@ -166,10 +196,51 @@ impl ChannelRepo for PgStore {
                 P::Int(now),
                 P::Bool(false),
                 P::Uuids(vec![entity]),
+                P::Text(membership.role()),
             ],
         )
         .await
         .map(drop)
+    }
+
+    async fn accept_invitation(
+        &self,
+        scope: &EntityScope,
+        channel_id: &str,
+        now: i64,
+    ) -> Result<bool, StorageError> {
+        let Some(channel) = lookup_uuid(channel_id) else {
+            return Ok(false);
+        };
+        let me = entity_uuid(scope)?;
+        // Tenant level, as every participant row (the worker role may insert
+        // and delete them, not update): the invitation is swapped for a
+        // membership in one transaction.
+        self.transact(scope.tenant(), async |tx| {
+            let taken = tx
+                .exec(
+                    "DELETE FROM channel_participants WHERE server_id = $1 AND channel_id = $2 \
+                     AND entity_id = $3 AND role = 'invited'",
+                    &[P::Uuid(channel), P::Uuid(me)],
+                )
+                .await?;
+            if taken == 0 {
+                return Ok(false);
+            }
+            tx.exec(
+                INSERT_PARTICIPANTS,
+                &[
+                    P::Uuid(channel),
+                    P::Int(now),
+                    P::Bool(false),
+                    P::Uuids(vec![me]),
+                    MEMBER,
+                ],
+            )
+            .await?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn remove_participant(
@@ -240,12 +311,31 @@ impl ChannelRepo for PgStore {
                         P::Int(now),
                         P::Bool(false),
                         P::Uuids(vec![me, other]),
+                        MEMBER,
                     ],
                 )
                 .await?;
             }
             Ok(channel)
         })
+        .await
+    }
+
+    async fn find_dm_channel(
+        &self,
+        scope: &EntityScope,
+        dm_key: &str,
+    ) -> Result<Option<ChannelRecord>, StorageError> {
+        self.first(
+            scope,
+            &format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channels c \
+                 JOIN channel_participants p ON p.channel_id = c.id AND p.server_id = c.server_id \
+                 WHERE c.server_id = $1 AND p.entity_id = $2 AND p.role <> 'invited' \
+                 AND c.dm_key = $3"
+            ),
+            &[P::Text(dm_key)],
+        )
         .await
     }
 }
