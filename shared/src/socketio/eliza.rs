@@ -8,7 +8,7 @@
 //! (a different one is refused), and channels are never auto-created by a
 //! message.
 
-use crate::realtime::{check_new_message, MAX_CLIENT_ID_BYTES};
+use crate::realtime::{check_new_message, ChannelMessage, MAX_CLIENT_ID_BYTES};
 use crate::rules::parse_id;
 use serde_json::{json, Map, Value};
 
@@ -225,6 +225,55 @@ pub fn message_error(error: &CommandError) -> Value {
     json!({ "error": error.to_string(), "code": error.code() })
 }
 
+/// `connection_established` `{message, socketId}`, as ElizaOS sends it.
+pub fn connection_established(socket_id: &str) -> Value {
+    json!({ "message": "Connected to Eliza Socket.IO server", "socketId": socket_id })
+}
+
+/// The message server id broadcasts name: ElizaOS's default server, the one
+/// its web UI selects (one per deployment).
+pub const MESSAGE_SERVER_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// `messageBroadcast` in ElizaOS's shape. The sender's own copy also names
+/// the client's id for it (`clientMessageId`), as ElizaOS does.
+pub fn message_broadcast(message: &ChannelMessage, to_sender: bool) -> Value {
+    let mut v = json!({
+        "id": message.id,
+        "senderId": message.sender_id,
+        "senderName": "User",
+        "text": message.text,
+        "channelId": message.channel_id,
+        "roomId": message.channel_id,
+        "messageServerId": MESSAGE_SERVER_ID,
+        "createdAt": message.created_at,
+        "source": "socketio_client",
+        "attachments": [],
+    });
+    if to_sender {
+        if let (Some(id), Value::Object(obj)) = (&message.client_id, &mut v) {
+            obj.insert("clientMessageId".into(), id.clone().into());
+        }
+    }
+    v
+}
+
+/// `messageAck` for the sender.
+pub fn message_ack(message: &ChannelMessage) -> Value {
+    json!({
+        "clientMessageId": message.client_id,
+        "messageId": message.id,
+        "status": "received_by_server_and_processing",
+        "channelId": message.channel_id,
+        "roomId": message.channel_id,
+    })
+}
+
+/// `messageError` for a refusal that isn't a [`CommandError`] (a channel the
+/// entity isn't in, a rate limit): `{error, code}`.
+pub fn refusal(code: &str, error: &str) -> Value {
+    json!({ "error": error, "code": code })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +399,40 @@ mod tests {
         assert_eq!(auth.token, None);
         assert_eq!(auth.ticket, None);
         assert_eq!(handshake_auth(None), HandshakeAuth::default());
+    }
+}
+
+#[cfg(test)]
+mod broadcast_tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_has_elizaos_fields_and_only_the_sender_sees_its_client_id() {
+        let m = ChannelMessage {
+            id: "m".into(),
+            channel_id: "c".into(),
+            sender_id: "s".into(),
+            text: "hi".into(),
+            created_at: 5,
+            client_id: Some("k".into()),
+        };
+        let mine = message_broadcast(&m, true);
+        for key in [
+            "id",
+            "senderId",
+            "senderName",
+            "text",
+            "channelId",
+            "roomId",
+            "messageServerId",
+            "createdAt",
+            "source",
+            "attachments",
+        ] {
+            assert!(mine.get(key).is_some(), "{key}");
+        }
+        assert_eq!(mine["clientMessageId"], "k");
+        assert!(message_broadcast(&m, false).get("clientMessageId").is_none());
+        assert_eq!(message_ack(&m)["messageId"], "m");
     }
 }
