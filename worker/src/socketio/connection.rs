@@ -412,6 +412,11 @@ impl SocketIoConnection {
             if !self.queue.borrow().is_empty() {
                 return self.drain_or(BAD_REQUEST);
             }
+            if session.transport == Transport::Upgrading {
+                // A probe is under way: don't hold the poll, or the client
+                // can't pause polling to finish the upgrade.
+                return text(engine::encode(&Packet::Noop));
+            }
         }
         let (tx, rx) = oneshot::channel();
         *self.waiter.borrow_mut() = Some(tx);
@@ -765,6 +770,11 @@ impl SocketIoConnection {
                         let _ = ws.close(Some(code), Some(reason));
                     }
                 }
+                // socket.io-client handles DISCONNECT on the next tick but a
+                // close packet at once: after DISCONNECT it closes the
+                // transport itself, so send the close packet only to a client
+                // that never connected.
+                _ if session.connected.is_some() => self.wake(),
                 _ => {
                     self.queue
                         .borrow_mut()

@@ -109,7 +109,12 @@ pub async fn close_connections(
         session_hashes,
         reason: reason.to_owned(),
     };
-    if let Err(e) = post(env, HUB_BINDING, entity_id, HUB_CLOSE, &close).await {
+    let outcome = post(env, HUB_BINDING, entity_id, HUB_CLOSE, &close).await;
+    worker::console_log!(
+        "{}",
+        serde_json::json!({"event": "socketio.revoked", "reason": reason, "status": outcome.as_ref().ok()})
+    );
+    if let Err(e) = outcome {
         worker::console_warn!(
             "{}",
             serde_json::json!({"level": "warn", "event": "socketio.hub_unreachable", "detail": e.to_string()})
