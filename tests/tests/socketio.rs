@@ -36,7 +36,7 @@ async fn entity_of(gw: &Gateway, bearer: &str) -> String {
     json(resp).await["entityId"].as_str().unwrap().to_owned()
 }
 
-async fn machine_token(gw: &Gateway, owner: &BrowserSession) -> String {
+async fn machine_token(gw: &Gateway, owner: &BrowserSession) -> (String, String) {
     let created = owner
         .request(Method::POST, &gw.url("/api/auth/machine-tokens"))
         .json(&json!({"name": "sio bot", "scopes": ["messaging:read", "messaging:send"]}))
@@ -44,7 +44,11 @@ async fn machine_token(gw: &Gateway, owner: &BrowserSession) -> String {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    json(created).await["token"].as_str().unwrap().to_owned()
+    let created = json(created).await;
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        created["token"].as_str().unwrap().to_owned(),
+    )
 }
 
 async fn channel_of_owner(gw: &Gateway, owner: &BrowserSession, participants: &[&str]) -> String {
@@ -78,7 +82,7 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
         .as_str()
         .unwrap()
         .to_owned();
-    let bot_token = machine_token(&gw, &owner).await;
+    let (bot_token_id, bot_token) = machine_token(&gw, &owner).await;
     let bot_id = entity_of(&gw, &bot_token).await;
     let bob_id = entity_of(&gw, &token("bob")).await;
     let carol_id = entity_of(&gw, &token("carol")).await;
@@ -221,6 +225,35 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     assert_eq!(b["data"]["senderId"], bob_id.as_str());
     let b = io.expect("owner", "messageBroadcast", WAIT).await;
     assert_eq!(b["data"]["text"], "from rest");
+    let b = io.expect("bob", "messageBroadcast", WAIT).await;
+    assert_eq!(b["data"]["text"], "from rest");
+    assert_eq!(b["data"]["clientMessageId"], Value::Null, "a REST message has none");
+
+    // Bob is removed from the channel: told so, and hears no more of it.
+    let resp = owner
+        .request(
+            Method::DELETE,
+            &gw.url(&format!("/api/messaging/channels/{channel}/participants/{bob_id}")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let removed = io.expect("bob", "messageError", WAIT).await;
+    assert_eq!(removed["data"]["code"], "CHANNEL_UNAUTHORIZED", "{removed}");
+    assert_eq!(removed["data"]["channelId"], channel.as_str());
+    io.emit("bot", "message", send(&channel, &bot_id, "bob is gone", "t1"))
+        .await;
+    for id in ["owner", "bot"] {
+        let b = io.expect(id, "messageBroadcast", WAIT).await;
+        assert_eq!(b["data"]["text"], "bob is gone");
+        assert_eq!(b["data"]["senderId"], bot_id.as_str());
+    }
+    assert!(io.maybe("bob", "messageBroadcast", Duration::from_millis(500)).await.is_none());
+    io.emit("bob", "message", send(&channel, &bob_id, "let me back", "b0"))
+        .await;
+    let refused = io.expect("bob", "messageError", WAIT).await;
+    assert_eq!(refused["data"]["code"], "CHANNEL_UNAUTHORIZED", "{refused}");
 
     // A second browser session of the owner, polling only.
     let second = BrowserSession::from_response(&login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await);
@@ -248,11 +281,6 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     assert_eq!(out.status(), 200);
     let gone = io.expect("owner2", "disconnect", WAIT).await;
     let polling_close = started.elapsed();
-    if gone["data"] != "io server disconnect" {
-        let log = gw.log();
-        let lines: Vec<&str> = log.lines().filter(|l| l.contains("socket") || l.contains("GET") || l.contains("POST")).collect();
-        eprintln!("{}", lines[lines.len().saturating_sub(40)..].join("\n"));
-    }
     assert_eq!(gone["data"], "io server disconnect");
     assert!(io.maybe("owner", "disconnect", Duration::from_millis(300)).await.is_none());
 
@@ -271,11 +299,32 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     assert!(polling_close < Duration::from_secs(1), "{polling_close:?}");
     assert!(websocket_close < Duration::from_secs(1), "{websocket_close:?}");
 
-    // Bob and the bot carry on.
-    io.emit("bob", "message", send(&channel, &bob_id, "still here", "b1"))
+    // The bot carries on until its token is revoked.
+    io.emit("bot", "message", send(&channel, &bot_id, "still here", "t2"))
         .await;
     let b = io.expect("bot", "messageBroadcast", WAIT).await;
     assert_eq!(b["data"]["text"], "still here");
+    let (admin, _) = (
+        BrowserSession::from_response(&login(&gw, OWNER_EMAIL, STRONG_PASSWORD).await),
+        (),
+    );
+    let started = Instant::now();
+    let resp = admin
+        .request(
+            Method::DELETE,
+            &gw.url(&format!("/api/auth/machine-tokens/{bot_token_id}")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let gone = io.expect("bot", "disconnect", WAIT).await;
+    let token_close = started.elapsed();
+    assert_eq!(gone["data"], "io server disconnect");
+    eprintln!("socketio token revocation: {token_close:?}");
+    assert!(token_close < Duration::from_secs(1), "{token_close:?}");
+    // Bob, never revoked, is still connected.
+    assert!(io.maybe("bob", "disconnect", Duration::from_millis(300)).await.is_none());
 }
 
 async fn engine_get(gw: &Gateway, query: &str, bearer: Option<&str>) -> (u16, String) {
