@@ -2,7 +2,7 @@
 //! session) that joined the channel. The room fans each new message out to
 //! them; a connection that answers 410 has gone and is forgotten.
 
-use crate::room_protocol::{Delivery, Subscription, SOCKETIO_BINDING, SIO_PATH_DELIVER};
+use crate::room_protocol::{Delivery, Subscription, SIO_PATH_DELIVER, SOCKETIO_BINDING};
 use agentgate_shared::realtime::ChannelMessage;
 use futures::future::join_all;
 use serde::Deserialize;

@@ -46,7 +46,8 @@ impl SioClients {
             events,
             seen: Vec::new(),
         };
-        me.expect(Value::Null, "ready", Duration::from_secs(30)).await;
+        me.expect(Value::Null, "ready", Duration::from_secs(30))
+            .await;
         me
     }
 

@@ -109,7 +109,10 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     let auth = io.expect("owner", "authenticated", WAIT).await;
     assert_eq!(auth["data"]["entityId"], owner_id.as_str());
     io.expect("owner", "connection_established", WAIT).await;
-    assert_eq!(io.expect("owner", "upgrade", WAIT).await["data"], "websocket");
+    assert_eq!(
+        io.expect("owner", "upgrade", WAIT).await["data"],
+        "websocket"
+    );
 
     // Bob: a JWT in `auth.token`, WebSocket only.
     io.connect(
@@ -140,12 +143,18 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     )
     .await;
     let refused = io.expect("forged", "connect_error", WAIT).await;
-    assert_eq!(refused["data"]["data"]["code"], "INVALID_TOKEN", "{refused}");
+    assert_eq!(
+        refused["data"]["data"]["code"], "INVALID_TOKEN",
+        "{refused}"
+    );
     // No credential at all.
     io.connect("nobody", &url, json!({}), Some(&["websocket"]), &[])
         .await;
     let refused = io.expect("nobody", "connect_error", WAIT).await;
-    assert_eq!(refused["data"]["data"]["code"], "AUTH_REQUIRED", "{refused}");
+    assert_eq!(
+        refused["data"]["data"]["code"], "AUTH_REQUIRED",
+        "{refused}"
+    );
 
     for (id, entity) in [("owner", &owner_id), ("bob", &bob_id), ("bot", &bot_id)] {
         io.emit(id, "message", join(&channel, entity)).await;
@@ -162,8 +171,12 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     io.emit("carol", "message", join(&channel, &carol_id)).await;
     let refused = io.expect("carol", "messageError", WAIT).await;
     assert_eq!(refused["data"]["code"], "CHANNEL_UNAUTHORIZED", "{refused}");
-    io.emit("carol", "message", send(&channel, &carol_id, "let me in", "c1"))
-        .await;
+    io.emit(
+        "carol",
+        "message",
+        send(&channel, &carol_id, "let me in", "c1"),
+    )
+    .await;
     let refused = io.expect("carol", "messageError", WAIT).await;
     assert_eq!(refused["data"]["code"], "CHANNEL_UNAUTHORIZED", "{refused}");
 
@@ -203,11 +216,18 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
         let ack = io.expect("owner", "messageAck", WAIT).await;
         assert_eq!(ack["data"]["clientMessageId"], format!("m{i}"));
     }
-    assert!(io.maybe("carol", "messageBroadcast", Duration::from_millis(300)).await.is_none());
+    assert!(io
+        .maybe("carol", "messageBroadcast", Duration::from_millis(300))
+        .await
+        .is_none());
 
     // Sending as someone else is refused and nothing is broadcast.
-    io.emit("bob", "message", send(&channel, &owner_id, "I am the owner", "x"))
-        .await;
+    io.emit(
+        "bob",
+        "message",
+        send(&channel, &owner_id, "I am the owner", "x"),
+    )
+    .await;
     let refused = io.expect("bob", "messageError", WAIT).await;
     assert_eq!(refused["data"]["code"], "USER_MISMATCH", "{refused}");
 
@@ -227,13 +247,19 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     assert_eq!(b["data"]["text"], "from rest");
     let b = io.expect("bob", "messageBroadcast", WAIT).await;
     assert_eq!(b["data"]["text"], "from rest");
-    assert_eq!(b["data"]["clientMessageId"], Value::Null, "a REST message has none");
+    assert_eq!(
+        b["data"]["clientMessageId"],
+        Value::Null,
+        "a REST message has none"
+    );
 
     // Bob is removed from the channel: told so, and hears no more of it.
     let resp = owner
         .request(
             Method::DELETE,
-            &gw.url(&format!("/api/messaging/channels/{channel}/participants/{bob_id}")),
+            &gw.url(&format!(
+                "/api/messaging/channels/{channel}/participants/{bob_id}"
+            )),
         )
         .send()
         .await
@@ -242,16 +268,27 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     let removed = io.expect("bob", "messageError", WAIT).await;
     assert_eq!(removed["data"]["code"], "CHANNEL_UNAUTHORIZED", "{removed}");
     assert_eq!(removed["data"]["channelId"], channel.as_str());
-    io.emit("bot", "message", send(&channel, &bot_id, "bob is gone", "t1"))
-        .await;
+    io.emit(
+        "bot",
+        "message",
+        send(&channel, &bot_id, "bob is gone", "t1"),
+    )
+    .await;
     for id in ["owner", "bot"] {
         let b = io.expect(id, "messageBroadcast", WAIT).await;
         assert_eq!(b["data"]["text"], "bob is gone");
         assert_eq!(b["data"]["senderId"], bot_id.as_str());
     }
-    assert!(io.maybe("bob", "messageBroadcast", Duration::from_millis(500)).await.is_none());
-    io.emit("bob", "message", send(&channel, &bob_id, "let me back", "b0"))
-        .await;
+    assert!(io
+        .maybe("bob", "messageBroadcast", Duration::from_millis(500))
+        .await
+        .is_none());
+    io.emit(
+        "bob",
+        "message",
+        send(&channel, &bob_id, "let me back", "b0"),
+    )
+    .await;
     let refused = io.expect("bob", "messageError", WAIT).await;
     assert_eq!(refused["data"]["code"], "CHANNEL_UNAUTHORIZED", "{refused}");
 
@@ -267,7 +304,8 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     )
     .await;
     io.expect("owner2", "authenticated", WAIT).await;
-    io.emit("owner2", "message", join(&channel, &owner_id)).await;
+    io.emit("owner2", "message", join(&channel, &owner_id))
+        .await;
     io.expect("owner2", "channel_joined", WAIT).await;
 
     // Logging the second session out disconnects its client (polling)
@@ -282,7 +320,10 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     let gone = io.expect("owner2", "disconnect", WAIT).await;
     let polling_close = started.elapsed();
     assert_eq!(gone["data"], "io server disconnect");
-    assert!(io.maybe("owner", "disconnect", Duration::from_millis(300)).await.is_none());
+    assert!(io
+        .maybe("owner", "disconnect", Duration::from_millis(300))
+        .await
+        .is_none());
 
     // The first session's logout disconnects the upgraded client.
     let started = Instant::now();
@@ -297,11 +338,18 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     assert_eq!(gone["data"], "io server disconnect");
     eprintln!("socketio revocation: polling client {polling_close:?}, websocket client {websocket_close:?}");
     assert!(polling_close < Duration::from_secs(1), "{polling_close:?}");
-    assert!(websocket_close < Duration::from_secs(1), "{websocket_close:?}");
+    assert!(
+        websocket_close < Duration::from_secs(1),
+        "{websocket_close:?}"
+    );
 
     // The bot carries on until its token is revoked.
-    io.emit("bot", "message", send(&channel, &bot_id, "still here", "t2"))
-        .await;
+    io.emit(
+        "bot",
+        "message",
+        send(&channel, &bot_id, "still here", "t2"),
+    )
+    .await;
     let b = io.expect("bot", "messageBroadcast", WAIT).await;
     assert_eq!(b["data"]["text"], "still here");
     let (admin, _) = (
@@ -324,7 +372,10 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     eprintln!("socketio token revocation: {token_close:?}");
     assert!(token_close < Duration::from_secs(1), "{token_close:?}");
     // Bob, never revoked, is still connected.
-    assert!(io.maybe("bob", "disconnect", Duration::from_millis(300)).await.is_none());
+    assert!(io
+        .maybe("bob", "disconnect", Duration::from_millis(300))
+        .await
+        .is_none());
 }
 
 async fn engine_get(gw: &Gateway, query: &str, bearer: Option<&str>) -> (u16, String) {

@@ -159,7 +159,9 @@ pub async fn enforce_entity(
 /// connection.
 fn counts_request(req: &Request, spec: &RouteSpec, bucket: RateBucket) -> bool {
     let socket_io = matches!(spec.id, RouteId::SocketIo | RouteId::SocketIoPost);
-    !(socket_io && bucket == RateBucket::WsConnect && crate::http::query_param(req, "sid").is_some())
+    !(socket_io
+        && bucket == RateBucket::WsConnect
+        && crate::http::query_param(req, "sid").is_some())
 }
 
 /// Checks `buckets` for `subject` concurrently, records their figures in

@@ -432,7 +432,9 @@ mod broadcast_tests {
             assert!(mine.get(key).is_some(), "{key}");
         }
         assert_eq!(mine["clientMessageId"], "k");
-        assert!(message_broadcast(&m, false).get("clientMessageId").is_none());
+        assert!(message_broadcast(&m, false)
+            .get("clientMessageId")
+            .is_none());
         assert_eq!(message_ack(&m)["messageId"], "m");
     }
 }

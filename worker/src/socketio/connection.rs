@@ -15,14 +15,10 @@ use super::protocol::*;
 use super::{hub, rooms_link};
 use crate::storage::{ChannelRepo, RequestStore};
 use agentgate_durable_objects::env_config;
-use agentgate_durable_objects::room_protocol::{
-    Delivery, Leave, SIO_PATH_DELIVER, SIO_PATH_LEAVE,
-};
+use agentgate_durable_objects::room_protocol::{Delivery, Leave, SIO_PATH_DELIVER, SIO_PATH_LEAVE};
 use agentgate_shared::routes::Permission;
 use agentgate_shared::socketio::eliza::{self, Command};
-use agentgate_shared::socketio::engine::{
-    self, Packet, PING_INTERVAL_MS, PING_TIMEOUT_MS,
-};
+use agentgate_shared::socketio::engine::{self, Packet, PING_INTERVAL_MS, PING_TIMEOUT_MS};
 use agentgate_shared::socketio::packet::{self, ClientPacket};
 use futures::channel::oneshot;
 use futures::future::{select, Either};
@@ -31,8 +27,8 @@ use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 use worker::{
-    durable_object, Delay, DurableObject, Env, Method, Request, Response, Result, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    durable_object, Delay, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair,
 };
 
 /// Storage key of the [`Session`].
@@ -367,11 +363,13 @@ impl SocketIoConnection {
         };
         self.save(&session).await?;
         self.last_seen.set(now_ms());
-        self.schedule(now_ms() + u64::from(PING_INTERVAL_MS)).await?;
+        self.schedule(now_ms() + u64::from(PING_INTERVAL_MS))
+            .await?;
         if websocket {
             let pair = WebSocketPair::new()?;
             self.state.accept_web_socket(&pair.server);
-            pair.server.send_with_str(engine::open_packet(&sid, false))?;
+            pair.server
+                .send_with_str(engine::open_packet(&sid, false))?;
             Response::from_websocket(pair.client)
         } else {
             text(engine::open_packet(&sid, true))
@@ -567,11 +565,21 @@ impl SocketIoConnection {
             sid: session.sid.clone(),
             session_hash: identity.session_hash.clone(),
         };
-        if let Err(e) = hub::post(&self.env, HUB_BINDING, &identity.entity_id, HUB_REGISTER, &entry).await
+        if let Err(e) = hub::post(
+            &self.env,
+            HUB_BINDING,
+            &identity.entity_id,
+            HUB_REGISTER,
+            &entry,
+        )
+        .await
         {
             // Without the index revocation could miss this connection:
             // refuse rather than serve it.
-            worker::console_warn!("{}", serde_json::json!({"event": "socketio.hub_register_failed", "detail": e.to_string()}));
+            worker::console_warn!(
+                "{}",
+                serde_json::json!({"event": "socketio.hub_register_failed", "detail": e.to_string()})
+            );
             session.connected = None;
             self.save(session).await?;
             self.emit_message(
@@ -615,8 +623,8 @@ impl SocketIoConnection {
         if identity.bound_elsewhere(channel_id) {
             return Ok(false);
         }
-        let config = env_config::load(&self.env)
-            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let config =
+            env_config::load(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let stores = RequestStore::new(&self.env, &config);
         let scope = crate::auth::verified_identity_scope(&config, &identity.entity_id);
         let answer = match stores.get() {
@@ -643,11 +651,21 @@ impl SocketIoConnection {
         };
         if !session.channels.contains(&channel_id) {
             if session.channels.len() >= MAX_CHANNELS {
-                refused(self, session, "TOO_MANY_CHANNELS", "too many channels on one connection");
+                refused(
+                    self,
+                    session,
+                    "TOO_MANY_CHANNELS",
+                    "too many channels on one connection",
+                );
                 return Ok(());
             }
             if !self.participates(identity, &channel_id).await? {
-                refused(self, session, "CHANNEL_UNAUTHORIZED", "not a participant of this channel");
+                refused(
+                    self,
+                    session,
+                    "CHANNEL_UNAUTHORIZED",
+                    "not a participant of this channel",
+                );
                 return Ok(());
             }
             rooms_link::subscribe(&self.env, &channel_id, &session.sid, identity).await?;
@@ -682,7 +700,10 @@ impl SocketIoConnection {
             payload
         };
         if !identity.may(Permission::MessagingSend) {
-            let p = refuse("INSUFFICIENT_PERMISSIONS", "requires permission messaging:send");
+            let p = refuse(
+                "INSUFFICIENT_PERMISSIONS",
+                "requires permission messaging:send",
+            );
             self.emit_event(session, "messageError", &p);
             return Ok(());
         }
@@ -776,9 +797,7 @@ impl SocketIoConnection {
                 // that never connected.
                 _ if session.connected.is_some() => self.wake(),
                 _ => {
-                    self.queue
-                        .borrow_mut()
-                        .push(engine::encode(&Packet::Close));
+                    self.queue.borrow_mut().push(engine::encode(&Packet::Close));
                     self.wake();
                 }
             }
@@ -793,7 +812,14 @@ impl SocketIoConnection {
                 sid: session.sid.clone(),
                 session_hash: identity.session_hash.clone(),
             };
-            let _ = hub::post(&self.env, HUB_BINDING, &identity.entity_id, HUB_UNREGISTER, &entry).await;
+            let _ = hub::post(
+                &self.env,
+                HUB_BINDING,
+                &identity.entity_id,
+                HUB_UNREGISTER,
+                &entry,
+            )
+            .await;
         }
         self.leave_all(&mut session).await;
         Ok(())

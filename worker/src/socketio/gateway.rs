@@ -18,12 +18,21 @@ use worker::{Headers, Method, Request, RequestInit, Response};
 /// `{code, message}`.
 fn engine_error(code: u8, message: &str) -> Response {
     let status = if code == 4 { 403 } else { 400 };
-    crate::http::response::json(status, &serde_json::json!({ "code": code, "message": message }))
+    crate::http::response::json(
+        status,
+        &serde_json::json!({ "code": code, "message": message }),
+    )
 }
 
 pub async fn handle(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let url = req.url()?;
-    let query = match engine::parse_query(url.query_pairs().map(|(k, v)| (k, v)).collect::<Vec<_>>().iter().map(|(k, v)| (k.as_ref(), v.as_ref()))) {
+    let query = match engine::parse_query(
+        url.query_pairs()
+            .map(|(k, v)| (k, v))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref())),
+    ) {
         Ok(q) => q,
         Err(e) => return Ok(engine_error(e.engine_code(), &e.to_string())),
     };
@@ -39,7 +48,10 @@ pub async fn handle(mut req: Request, cx: &RequestContext<'_>) -> Result<Respons
             let origin_ok = header(&req, "origin")
                 .is_some_and(|o| crate::auth::origin_allowed(&req, cx.config, &o));
             if cookie && !(origin_ok || (same_origin && header(&req, "origin").is_none())) {
-                return Ok(engine_error(4, "Origin not allowed for a cookie-authenticated connection"));
+                return Ok(engine_error(
+                    4,
+                    "Origin not allowed for a cookie-authenticated connection",
+                ));
             }
             Some(Identity::of(caller, cx.config))
         }

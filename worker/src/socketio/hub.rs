@@ -85,7 +85,10 @@ pub async fn post<T: Serialize>(
     path: &str,
     body: &T,
 ) -> Result<u16> {
-    let stub = env.durable_object(binding)?.id_from_name(name)?.get_stub()?;
+    let stub = env
+        .durable_object(binding)?
+        .id_from_name(name)?
+        .get_stub()?;
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
     let mut init = RequestInit::new();

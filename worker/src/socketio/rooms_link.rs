@@ -15,12 +15,7 @@ fn internal(e: crate::error::ApiError) -> worker::Error {
     worker::Error::RustError(e.detail().unwrap_or(e.code.as_str()).to_owned())
 }
 
-pub async fn subscribe(
-    env: &Env,
-    channel_id: &str,
-    sid: &str,
-    identity: &Identity,
-) -> Result<()> {
+pub async fn subscribe(env: &Env, channel_id: &str, sid: &str, identity: &Identity) -> Result<()> {
     let sub = Subscription {
         sid: sid.to_owned(),
         channel_id: channel_id.to_owned(),
@@ -70,10 +65,7 @@ pub async fn post(
 /// `Some((code, message))` when the `ws-message` bucket refuses.
 pub async fn rate_limited(env: &Env, identity: &Identity) -> Option<(&'static str, String)> {
     let limit = identity.message_limit.as_ref()?;
-    let key = bucket_key(
-        RateBucket::WsMessage,
-        &Subject::Entity(&identity.entity_id),
-    );
+    let key = bucket_key(RateBucket::WsMessage, &Subject::Entity(&identity.entity_id));
     match limiter_client::check(env, &key, &limit.check).await {
         Ok(answer) if answer.allowed => None,
         Ok(answer) => {
