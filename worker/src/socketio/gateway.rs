@@ -26,13 +26,8 @@ fn engine_error(code: u8, message: &str) -> Response {
 
 pub async fn handle(mut req: Request, cx: &RequestContext<'_>) -> Result<Response, ApiError> {
     let url = req.url()?;
-    let query = match engine::parse_query(
-        url.query_pairs()
-            .map(|(k, v)| (k, v))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|(k, v)| (k.as_ref(), v.as_ref())),
-    ) {
+    let pairs: Vec<_> = url.query_pairs().collect();
+    let query = match engine::parse_query(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))) {
         Ok(q) => q,
         Err(e) => return Ok(engine_error(e.engine_code(), &e.to_string())),
     };
