@@ -36,6 +36,7 @@ function connect(cmd) {
   socket.io.on("open", () => {
     socket.io.engine.on("upgrade", (t) => out(cmd.id, "upgrade", t.name, socket));
     socket.io.engine.on("upgradeError", (e) => out(cmd.id, "upgradeError", String(e), socket));
+    socket.io.engine.on("ping", () => out(cmd.id, "ping", null, socket));
   });
   socket.on("connect", () => out(cmd.id, "connect", { socketId: socket.id }, socket));
   socket.on("connect_error", (err) =>

@@ -470,3 +470,49 @@ async fn engine_io_refuses_bad_requests_and_foreign_sessions() {
     assert_eq!(resp.status(), 400);
     assert_eq!(engine_code(&resp.text().await.unwrap()), json!(2));
 }
+
+/// Engine.IO pings: over a WebSocket they come from the connection's alarm
+/// (so it can hibernate in between), over polling as the long-poll's answer
+/// after `pingInterval`; either way the idle clients stay connected and
+/// usable. Waits one ping interval (25 s).
+#[tokio::test]
+async fn idle_connections_are_pinged_and_stay_usable() {
+    let gw = gateway().await;
+    let bob_id = entity_of(&gw, &token("bob")).await;
+    let url = gw.url("");
+    let mut io = SioClients::start().await;
+    for (id, transports) in [("ws", ["websocket"]), ("poll", ["polling"])] {
+        io.connect(
+            id,
+            &url,
+            json!({"token": token("bob")}),
+            Some(&transports),
+            &[],
+        )
+        .await;
+        let auth = io.expect(id, "authenticated", WAIT).await;
+        assert_eq!(auth["data"]["entityId"], bob_id.as_str());
+    }
+    let wait = Duration::from_secs(40);
+    for id in ["ws", "poll"] {
+        io.expect(id, "ping", wait).await;
+    }
+    // Both still answer after the ping.
+    let resp = client()
+        .post(gw.url("/api/messaging/channels"))
+        .bearer_auth(token("bob"))
+        .json(&json!({"name": "after ping"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let channel = json(resp).await["id"].as_str().unwrap().to_owned();
+    for id in ["ws", "poll"] {
+        io.emit(id, "message", join(&channel, &bob_id)).await;
+        io.expect(id, "channel_joined", WAIT).await;
+        assert!(io
+            .maybe(id, "disconnect", Duration::from_millis(10))
+            .await
+            .is_none());
+    }
+}

@@ -38,6 +38,9 @@ const MAX_CHANNELS: usize = 100;
 /// The most packets queued for a polling client before it is dropped as
 /// gone (it stopped polling).
 const MAX_QUEUED: usize = 1_000;
+/// How long a session may stay open without a successful CONNECT (ms), as
+/// Socket.IO servers' `connectTimeout`.
+const CONNECT_TIMEOUT_MS: u64 = 45_000;
 /// Close codes on the WebSocket.
 const CLOSE_REVOKED: u16 = 4001;
 const CLOSE_PROTOCOL: u16 = 1008;
@@ -66,6 +69,9 @@ struct Session {
     /// WebSocket pings (Unix ms).
     ping_sent_ms: Option<u64>,
     pong_ms: u64,
+    /// Unix ms of the Engine.IO open.
+    #[serde(default)]
+    opened_ms: u64,
 }
 
 impl Session {
@@ -263,6 +269,14 @@ impl DurableObject for SocketIoConnection {
         let now = now_ms();
         let interval = u64::from(PING_INTERVAL_MS);
         let timeout = u64::from(PING_TIMEOUT_MS);
+        if session.connected.is_none() && now.saturating_sub(session.opened_ms) > CONNECT_TIMEOUT_MS
+        {
+            // Socket.IO's connectTimeout: an Engine.IO session that never
+            // joined the namespace is not a client.
+            self.close_session(Some((CLOSE_PROTOCOL, "connect timeout")))
+                .await?;
+            return Response::ok("");
+        }
         if session.transport != Transport::WebSocket {
             // A polling client always has a long-poll in flight or starts
             // one right after the last answer.
@@ -360,6 +374,7 @@ impl SocketIoConnection {
             channels: Vec::new(),
             ping_sent_ms: None,
             pong_ms: 0,
+            opened_ms: now_ms(),
         };
         self.save(&session).await?;
         self.last_seen.set(now_ms());
