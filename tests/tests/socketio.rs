@@ -253,6 +253,41 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
         "a REST message has none"
     );
 
+    // A single-use ticket in `auth.ticket` works once.
+    let resp = client()
+        .post(gw.url("/api/messaging/ws-ticket"))
+        .bearer_auth(token("bob"))
+        .json(&json!({"channelId": channel}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let ticket = json(resp).await["ticket"].as_str().unwrap().to_owned();
+    io.connect(
+        "ticket",
+        &url,
+        json!({"ticket": ticket}),
+        Some(&["websocket"]),
+        &[],
+    )
+    .await;
+    let auth = io.expect("ticket", "authenticated", WAIT).await;
+    assert_eq!(auth["data"]["entityId"], bob_id.as_str());
+    io.connect(
+        "ticket2",
+        &url,
+        json!({"ticket": ticket}),
+        Some(&["websocket"]),
+        &[],
+    )
+    .await;
+    let refused = io.expect("ticket2", "connect_error", WAIT).await;
+    assert_eq!(
+        refused["data"]["data"]["code"], "INVALID_TOKEN",
+        "{refused}"
+    );
+    io.close("ticket").await;
+
     // Bob is removed from the channel: told so, and hears no more of it.
     let resp = owner
         .request(
@@ -307,6 +342,10 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     io.emit("owner2", "message", join(&channel, &owner_id))
         .await;
     io.expect("owner2", "channel_joined", WAIT).await;
+    // (Both events answered: no poll of it is in flight. A poll that reaches
+    // the worker between the store's revocation and the hub's close is
+    // refused 401 instead, which the client reports as `transport error`.)
+    io.expect("owner2", "room_joined", WAIT).await;
 
     // Logging the second session out disconnects its client (polling)
     // within a second, and only it.
@@ -459,6 +498,25 @@ async fn engine_io_refuses_bad_requests_and_foreign_sessions() {
     assert_eq!(resp.status(), 400);
     let (status, body) = engine_get(&gw, &poll, Some(&bob)).await;
     assert_eq!((status, engine_code(&body)), (400, json!(1)), "{body}");
+
+    // A session cookie needs an allowed Origin (or a same-origin fetch).
+    let (owner, _) = setup_owner(&gw).await;
+    for origin in [Some("http://evil.test"), None] {
+        let mut req = owner.bare(Method::GET, &gw.url("/socket.io/?EIO=4&transport=polling"));
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 403, "{origin:?}");
+        assert_eq!(engine_code(&resp.text().await.unwrap()), json!(4));
+    }
+    let resp = owner
+        .bare(Method::GET, &gw.url("/socket.io/?EIO=4&transport=polling"))
+        .header("origin", ALLOWED_ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 
     // A handshake POST without a session is Engine.IO's "bad handshake".
     let resp = client()
