@@ -532,7 +532,8 @@ async fn engine_io_refuses_bad_requests_and_foreign_sessions() {
 /// Engine.IO pings: over a WebSocket they come from the connection's alarm
 /// (so it can hibernate in between), over polling as the long-poll's answer
 /// after `pingInterval`; either way the idle clients stay connected and
-/// usable. Waits one ping interval (25 s).
+/// usable, its identity kept across hibernation. Waits one or more ping
+/// intervals (25 s).
 #[tokio::test]
 async fn idle_connections_are_pinged_and_stay_usable() {
     let gw = gateway().await;
@@ -551,10 +552,29 @@ async fn idle_connections_are_pinged_and_stay_usable() {
         let auth = io.expect(id, "authenticated", WAIT).await;
         assert_eq!(auth["data"]["entityId"], bob_id.as_str());
     }
+    assert!(
+        gw.log_eventually_contains("socketio_connection.started")
+            .await
+    );
+    let started = || gw.log().matches("socketio_connection.started").count();
+    let before = started();
     let wait = Duration::from_secs(40);
     for id in ["ws", "poll"] {
         io.expect(id, "ping", wait).await;
     }
+    // Between pings the WebSocket connection's object hibernates (a new
+    // instance handles the next event); the polling one always has a
+    // long-poll in flight and stays.
+    let mut rebuilt = started() > before;
+    for _ in 0..3 {
+        if rebuilt {
+            break;
+        }
+        io.expect("ws", "ping", wait).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rebuilt = started() > before;
+    }
+    assert!(rebuilt, "the WebSocket connection never hibernated");
     // Both still answer after the ping.
     let resp = client()
         .post(gw.url("/api/messaging/channels"))

@@ -126,6 +126,12 @@ pub struct SocketIoConnection {
 
 impl DurableObject for SocketIoConnection {
     fn new(state: State, env: Env) -> Self {
+        // One line per start: after hibernation a new instance handles the
+        // next event (what the hibernation test counts).
+        worker::console_log!(
+            "{}",
+            serde_json::json!({"event": "socketio_connection.started"})
+        );
         Self {
             state,
             env,
