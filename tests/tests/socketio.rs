@@ -231,6 +231,20 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
     let refused = io.expect("bob", "messageError", WAIT).await;
     assert_eq!(refused["data"]["code"], "USER_MISMATCH", "{refused}");
 
+    // Unknown events, malformed and oversized messages: an error event each,
+    // and the connection stays usable.
+    io.emit("bob", "subscribe_logs", json!({})).await;
+    let refused = io.expect("bob", "messageError", WAIT).await;
+    assert_eq!(refused["data"]["code"], "UNKNOWN_EVENT", "{refused}");
+    io.emit("bob", "message", json!({"type": 2})).await;
+    let refused = io.expect("bob", "messageError", WAIT).await;
+    assert_eq!(refused["data"]["code"], "BAD_EVENT", "{refused}");
+    let huge = "x".repeat(20_000);
+    io.emit("bob", "message", send(&channel, &bob_id, &huge, "h1"))
+        .await;
+    let refused = io.expect("bob", "messageError", WAIT).await;
+    assert_eq!(refused["data"]["code"], "BAD_MESSAGE", "{refused}");
+
     // A message posted over REST reaches the Socket.IO clients too.
     let resp = client()
         .post(gw.url(&format!("/api/messaging/channels/{channel}/messages")))

@@ -541,6 +541,7 @@ impl SocketIoConnection {
             }
             Ok(ClientPacket::Disconnect) => {
                 self.leave_all(session).await;
+                self.unregister(session, &identity).await;
                 session.connected = None;
                 self.save(session).await
             }
@@ -829,21 +830,27 @@ impl SocketIoConnection {
             self.wake();
         }
         if let Some(identity) = session.connected.clone() {
-            let entry = HubEntry {
-                sid: session.sid.clone(),
-                session_hash: identity.session_hash.clone(),
-            };
-            let _ = hub::post(
-                &self.env,
-                HUB_BINDING,
-                &identity.entity_id,
-                HUB_UNREGISTER,
-                &entry,
-            )
-            .await;
+            self.unregister(&session, &identity).await;
         }
         self.leave_all(&mut session).await;
         Ok(())
+    }
+
+    /// Leaves the entity's hub (best effort: the hub forgets a connection
+    /// that is gone when it next closes them).
+    async fn unregister(&self, session: &Session, identity: &Identity) {
+        let entry = HubEntry {
+            sid: session.sid.clone(),
+            session_hash: identity.session_hash.clone(),
+        };
+        let _ = hub::post(
+            &self.env,
+            HUB_BINDING,
+            &identity.entity_id,
+            HUB_UNREGISTER,
+            &entry,
+        )
+        .await;
     }
 
     fn wake(&self) {
