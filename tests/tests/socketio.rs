@@ -608,3 +608,77 @@ async fn idle_connections_are_pinged_and_stay_usable() {
             .is_none());
     }
 }
+
+/// A flood is held to the `ws-message` bucket (30 a minute per entity):
+/// messages beyond it get `messageError` `RATE_LIMIT_EXCEEDED` and are not
+/// broadcast; the connection stays open.
+#[tokio::test]
+async fn a_message_flood_is_rate_limited() {
+    let gw = gateway().await;
+    let bob_id = entity_of(&gw, &token("bob")).await;
+    let resp = client()
+        .post(gw.url("/api/messaging/channels"))
+        .bearer_auth(token("bob"))
+        .json(&json!({"name": "flood"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let channel = json(resp).await["id"].as_str().unwrap().to_owned();
+    let mut io = SioClients::start().await;
+    io.connect(
+        "bob",
+        &gw.url(""),
+        json!({"token": token("bob")}),
+        Some(&["websocket"]),
+        &[],
+    )
+    .await;
+    io.expect("bob", "authenticated", WAIT).await;
+    io.emit("bob", "message", join(&channel, &bob_id)).await;
+    io.expect("bob", "channel_joined", WAIT).await;
+    let sent = 35;
+    for i in 0..sent {
+        io.emit(
+            "bob",
+            "message",
+            send(&channel, &bob_id, &format!("f{i}"), &format!("f{i}")),
+        )
+        .await;
+    }
+    let (mut acks, mut limited) = (0, 0);
+    while acks + limited < sent {
+        if io
+            .maybe("bob", "messageAck", Duration::from_millis(50))
+            .await
+            .is_some()
+        {
+            acks += 1;
+            continue;
+        }
+        match io.maybe("bob", "messageError", WAIT).await {
+            Some(e) => {
+                assert_eq!(e["data"]["code"], "RATE_LIMIT_EXCEEDED", "{e}");
+                limited += 1;
+            }
+            None => panic!("{acks} acks and {limited} refusals of {sent}"),
+        }
+    }
+    assert!(
+        acks <= 30 && limited >= sent - 30,
+        "{acks} acks, {limited} refused"
+    );
+    let mut broadcasts = 0;
+    while io
+        .maybe("bob", "messageBroadcast", Duration::from_millis(500))
+        .await
+        .is_some()
+    {
+        broadcasts += 1;
+    }
+    assert_eq!(broadcasts, acks, "only admitted messages are broadcast");
+    assert!(io
+        .maybe("bob", "disconnect", Duration::from_millis(10))
+        .await
+        .is_none());
+}
