@@ -17,5 +17,5 @@ log "wasm module: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c)
 log "unit and end-to-end tests"
 AGENTGATE_SKIP_BUILD=1 cargo test -p agentgate-shared -p agentgate-durable-objects -p agentgate-e2e --locked "$@"
 
-log "end-to-end auth, rooms, agent-message, agents and api-client conformance suites again, on PostgreSQL (STORAGE=postgres)"
-AGENTGATE_E2E_STORAGE=postgres AGENTGATE_SKIP_BUILD=1 cargo test -p agentgate-e2e --locked --test auth --test rooms --test agent_messages --test agents --test api_client_conformance "$@"
+log "end-to-end auth, rooms, agent-message, agents, api-client conformance and socketio suites again, on PostgreSQL (STORAGE=postgres)"
+AGENTGATE_E2E_STORAGE=postgres AGENTGATE_SKIP_BUILD=1 cargo test -p agentgate-e2e --locked --test auth --test rooms --test agent_messages --test agents --test api_client_conformance --test socketio "$@"

@@ -10,6 +10,7 @@ use crate::message_log::MessageLog;
 use crate::origin_fetch::{self, Attempt};
 use crate::room_protocol::*;
 use crate::socket_limit;
+use crate::subscribers::{self, Subscribers};
 use agentgate_shared::agent_delivery::AgentRouting;
 use agentgate_shared::realtime::{
     error_event, message_event, parse_client_event, world_state_event, ChannelMessage, ClientEvent,
@@ -27,6 +28,10 @@ pub struct ChannelRoom {
     log: MessageLog,
     outbox: AgentOutbox,
     turns: socket_limit::Turns,
+    subscribers: Subscribers,
+    /// Fan-out to Socket.IO subscribers awaits their objects; messages take
+    /// turns so each channel's order holds.
+    fanout: socket_limit::Turns,
 }
 
 impl DurableObject for ChannelRoom {
@@ -36,6 +41,7 @@ impl DurableObject for ChannelRoom {
         }
         let log = MessageLog::new(state.storage().sql());
         let outbox = AgentOutbox::new(state.storage().sql());
+        let subscribers = Subscribers::new(state.storage().sql());
         // One line per start of the object: after hibernation an instance is
         // built anew for the next event (observable, and what the hibernation
         // test counts).
@@ -49,6 +55,8 @@ impl DurableObject for ChannelRoom {
             log,
             outbox,
             turns: socket_limit::Turns::default(),
+            subscribers,
+            fanout: socket_limit::Turns::default(),
         }
     }
 
@@ -97,8 +105,18 @@ impl DurableObject for ChannelRoom {
             }
             (Method::Post, PATH_CLOSE) => {
                 let close: CloseSockets = req.json().await?;
-                let closed = self.close_matching(&close);
+                let closed = self.close_matching(&close) + self.drop_subscribers(&close).await?;
                 Response::from_json(&serde_json::json!({ "closed": closed }))
+            }
+            (Method::Post, PATH_SUBSCRIBE) => {
+                let sub: Subscription = req.json().await?;
+                self.subscribers.add(&sub)?;
+                Response::from_json(&serde_json::json!({ "subscribed": true }))
+            }
+            (Method::Post, PATH_UNSUBSCRIBE) => {
+                let sub: Subscription = req.json().await?;
+                self.subscribers.remove(&sub.sid)?;
+                Response::from_json(&serde_json::json!({ "subscribed": false }))
             }
             _ => Response::error("unknown room operation", 404),
         }
@@ -236,6 +254,11 @@ impl ChannelRoom {
         permissions: &[String],
     ) -> Result<()> {
         self.broadcast(&message_event(message));
+        {
+            // Taken before any await: turns follow the log's order.
+            let _turn = self.fanout.next().await;
+            self.subscribers.deliver(&self.env, message).await?;
+        }
         if self
             .outbox
             .enqueue(message, addressable, permissions, now_ms())?
@@ -277,6 +300,25 @@ impl ChannelRoom {
             }
         }
         closed
+    }
+}
+
+impl ChannelRoom {
+    /// Forgets the Socket.IO subscribers that `close` names and tells their
+    /// connections they left the channel.
+    async fn drop_subscribers(&self, close: &CloseSockets) -> Result<usize> {
+        let taken = self
+            .subscribers
+            .take_matching(close.entity_id.as_deref(), close.session_hash.as_deref())?;
+        for (sid, channel_id) in &taken {
+            let body = serde_json::to_string(&Leave {
+                channel_id: channel_id.clone(),
+                code: close.code,
+                reason: close.reason.clone(),
+            })?;
+            let _ = subscribers::call(&self.env, sid, SIO_PATH_LEAVE, &body).await;
+        }
+        Ok(taken.len())
     }
 }
 

@@ -21,6 +21,9 @@ pub mod origin_fetch;
 mod rate_limiter;
 pub mod room_protocol;
 mod socket_limit;
+mod subscribers;
 
 pub use channel_room::ChannelRoom;
 pub use rate_limiter::RateLimiter;
+/// Arrival-order turns (also used by the worker's Socket.IO connections).
+pub use socket_limit::Turns;

@@ -82,6 +82,48 @@ pub struct CloseSockets {
     pub reason: String,
 }
 
+/// Socket.IO (SPEC §9): a connection object subscribes to the channel's room
+/// when it joins; the room then fans every new message out to it.
+/// `POST` a JSON [`Subscription`].
+pub const PATH_SUBSCRIBE: &str = "/socketio/subscribe";
+/// `POST` a JSON [`Subscription`] (only `sid` is read).
+pub const PATH_UNSUBSCRIBE: &str = "/socketio/unsubscribe";
+
+/// The DO namespace binding of the Socket.IO connection objects
+/// (wrangler.toml); an object's name is its Engine.IO session id.
+pub const SOCKETIO_BINDING: &str = "SOCKETIO_CONNECTION";
+/// Room → connection: `POST` a JSON [`Delivery`]; 410 means "forget me".
+pub const SIO_PATH_DELIVER: &str = "/room/deliver";
+/// Room → connection: `POST` a JSON [`Leave`] (the entity left the channel).
+pub const SIO_PATH_LEAVE: &str = "/room/leave";
+
+/// One Socket.IO connection subscribed to a room.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub sid: String,
+    pub channel_id: String,
+    pub entity_id: String,
+    pub session_hash: Option<String>,
+}
+
+/// A new message for a subscribed connection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub channel_id: String,
+    pub message: agentgate_shared::realtime::ChannelMessage,
+}
+
+/// The connection may no longer read the channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Leave {
+    pub channel_id: String,
+    pub code: u16,
+    pub reason: String,
+}
+
 /// Close codes (SPEC §9 / issue 6).
 pub const CLOSE_SESSION_REVOKED: u16 = 4001;
 pub const CLOSE_CHANNEL_UNAUTHORIZED: u16 = 4003;

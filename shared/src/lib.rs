@@ -30,5 +30,6 @@ pub mod routes;
 pub mod rules;
 pub mod secret;
 pub mod session;
+pub mod socketio;
 
 pub use error::ErrorCode;

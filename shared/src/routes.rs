@@ -144,6 +144,11 @@ pub enum RateBucket {
     WsMessage,
 }
 
+/// What an Engine.IO request itself may carry (the cookie, or a header).
+const SOCKET_IO_CREDENTIALS: Credentials = Credentials::SESSION
+    .union(Credentials::MACHINE_TOKEN)
+    .union(Credentials::EXTERNAL_JWT);
+
 /// Every route the gateway serves. Handlers are chosen by this id; the enum is
 /// deliberately exhaustive so the worker's dispatch fails to compile when a
 /// route has no handler.
@@ -170,6 +175,10 @@ pub enum RouteId {
     MachineTokenRevoke,
     AuditList,
     ChannelSocket,
+    /// Engine.IO/Socket.IO at `/socket.io/` (long-poll GET and WebSocket).
+    SocketIo,
+    /// Engine.IO polling POST at `/socket.io/`.
+    SocketIoPost,
     ChannelCreate,
     ChannelList,
     ChannelParticipantAdd,
@@ -455,6 +464,19 @@ pub static ROUTES: &[RouteSpec] = &[
                 .union(Credentials::EXTERNAL_JWT)
                 .union(Credentials::WS_TICKET),
         )
+        .needs(Permission::MessagingRead)
+        .limited(&[RateBucket::WsConnect]),
+    // Socket.IO (SPEC §9): the HTTP request's own credential is optional (a
+    // machine token, JWT or ticket may come in the CONNECT packet instead);
+    // `ws-connect` counts the request that opens a session, not its polls.
+    route(SocketIo, Get, "/socket.io/")
+        .accepts(SOCKET_IO_CREDENTIALS)
+        .optional_credentials()
+        .needs(Permission::MessagingRead)
+        .limited(&[RateBucket::WsConnect]),
+    route(SocketIoPost, Post, "/socket.io/")
+        .accepts(SOCKET_IO_CREDENTIALS)
+        .optional_credentials()
         .needs(Permission::MessagingRead)
         .limited(&[RateBucket::WsConnect]),
     route(ChannelCreate, Post, "/api/messaging/channels")

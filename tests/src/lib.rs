@@ -19,6 +19,7 @@ pub mod origin;
 pub mod pg;
 pub mod process;
 pub mod session;
+pub mod socketio;
 pub mod verify_route;
 pub mod ws;
 

@@ -30,6 +30,11 @@ impl ApiError {
         }
     }
 
+    /// The client-safe message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// A client-safe message replacing the default one.
     pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
         self.message = message.into();

@@ -24,6 +24,7 @@ mod remote_document;
 mod revocation;
 mod rooms;
 mod routes;
+mod socketio;
 mod storage;
 
 use worker::{event, Context, Env, Request, Response, Result};
@@ -33,6 +34,8 @@ use worker::{event, Context, Env, Request, Response, Result};
 // worker-build's shim re-exports them to workerd (see ARCHITECTURE.md).
 use agentgate_durable_objects::env_config;
 pub use agentgate_durable_objects::{ChannelRoom, RateLimiter};
+pub use socketio::connection::SocketIoConnection;
+pub use socketio::hub::EntityHub;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {

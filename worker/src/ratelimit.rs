@@ -21,7 +21,7 @@ use agentgate_shared::ratelimit::{
     bucket_key, counted_by, failed_login_key, may_proceed_unlimited, tightest, Counted,
     RateLimitHeaders, Subject, Tier,
 };
-use agentgate_shared::routes::{RateBucket, RouteSpec};
+use agentgate_shared::routes::{RateBucket, RouteId, RouteSpec};
 use agentgate_shared::ErrorCode;
 use futures::future::join_all;
 use worker::{Env, Request, Response};
@@ -115,7 +115,7 @@ pub async fn enforce_entity(
         .buckets
         .iter()
         .copied()
-        .filter(|b| counted_by(*b) != Counted::Ip)
+        .filter(|b| counted_by(*b) != Counted::Ip && counts_request(req, spec, *b))
         .collect();
     if by_entity.is_empty() {
         return Ok(limited);
@@ -152,6 +152,16 @@ pub async fn enforce_entity(
         }
     };
     result.map(|()| limited)
+}
+
+/// `/socket.io/` counts `ws-connect` for the request that opens an Engine.IO
+/// session; the polls and upgrade of an open session (`?sid=`) are that same
+/// connection.
+fn counts_request(req: &Request, spec: &RouteSpec, bucket: RateBucket) -> bool {
+    let socket_io = matches!(spec.id, RouteId::SocketIo | RouteId::SocketIoPost);
+    !(socket_io
+        && bucket == RateBucket::WsConnect
+        && crate::http::query_param(req, "sid").is_some())
 }
 
 /// Checks `buckets` for `subject` concurrently, records their figures in

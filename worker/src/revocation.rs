@@ -26,6 +26,15 @@ pub async fn close_sockets(
     if session_hashes.is_empty() {
         return;
     }
+    // Socket.IO connections first: one call to the entity's hub, whatever
+    // channels they joined.
+    crate::socketio::hub::close_connections(
+        env,
+        scope.entity_id(),
+        Some(session_hashes.to_vec()),
+        "SESSION_REVOKED",
+    )
+    .await;
     if let Err(e) = close_in_every_room(env, store, scope, session_hashes).await {
         worker::console_warn!(
             "{}",

@@ -155,3 +155,29 @@ pub fn permission_names(caller: &Caller) -> Vec<String> {
         .map(|p| p.as_str().to_owned())
         .collect()
 }
+
+/// Subscribes a Socket.IO connection to the room of its channel.
+pub async fn subscribe(env: &Env, sub: &Subscription) -> Result<(), ApiError> {
+    call(
+        env,
+        &sub.channel_id,
+        Method::Post,
+        PATH_SUBSCRIBE,
+        Some(sub),
+    )
+    .await
+    .map(drop)
+}
+
+/// Forgets a Socket.IO connection in the room of its channel.
+pub async fn unsubscribe(env: &Env, sub: &Subscription) -> Result<(), ApiError> {
+    call(
+        env,
+        &sub.channel_id,
+        Method::Post,
+        PATH_UNSUBSCRIBE,
+        Some(sub),
+    )
+    .await
+    .map(drop)
+}

@@ -321,3 +321,36 @@ pub fn authorize(caller: &Caller, spec: &RouteSpec) -> Result<(), ApiError> {
         _ => Ok(()),
     }
 }
+
+/// A socket ticket presented in a Socket.IO handshake's `auth.ticket`.
+pub async fn handshake_ticket(
+    ticket: &str,
+    stores: &RequestStore<'_>,
+    config: &Config,
+    now: u64,
+) -> Result<Caller, ApiError> {
+    ticket::authenticate(ticket, stores.get()?, config, now).await
+}
+
+/// A machine token or JWT presented in a Socket.IO handshake's `auth`
+/// (`apiKey` or `token`): checked exactly as the bearer of an HTTP request.
+pub async fn handshake_token(
+    token: &str,
+    stores: &RequestStore<'_>,
+    config: &Config,
+    now: u64,
+) -> Result<Caller, ApiError> {
+    let token = token.trim();
+    if token.len() > 8 * 1024 + 64 {
+        return Err(ApiError::new(ErrorCode::InvalidToken).with_detail("token too large"));
+    }
+    if looks_like_machine_token(token) {
+        return machine_token::authenticate(token, stores.get()?, config, now).await;
+    }
+    if let Some(legacy) = &config.legacy_token {
+        if legacy.token.matches(token) {
+            return legacy::authenticate(legacy, stores.get()?, config, now).await;
+        }
+    }
+    external_jwt::authenticate(token, config, now).await
+}

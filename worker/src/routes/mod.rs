@@ -39,6 +39,9 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::AuditList => auth::audit_list(req, cx).await,
         RouteId::BootstrapExchange => bootstrap::exchange(req, cx).await,
         RouteId::ChannelSocket => messaging::connect(req, cx).await,
+        RouteId::SocketIo | RouteId::SocketIoPost => {
+            crate::socketio::gateway::handle(req, cx).await
+        }
         RouteId::ChannelCreate => messaging::create(req, cx).await,
         RouteId::ChannelList => messaging::list(req, cx).await,
         RouteId::ChannelParticipantAdd => messaging::add_participant(req, cx).await,

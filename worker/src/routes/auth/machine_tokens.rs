@@ -147,6 +147,8 @@ pub async fn rotate(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
         .rotate_machine_token(&caller.scope, id, &token.storage_hash(), cx.now.unix())
         .await?;
     cx.audit_change(rotated, &[("tokenId", json!(id))]).await?;
+    // The old secret is gone: so are the Socket.IO connections it opened.
+    crate::socketio::hub::close_connections(cx.env, id, None, "TOKEN_REVOKED").await;
     Ok(response::json(
         200,
         &json!({ "id": id, "token": token.expose() }),
@@ -162,5 +164,7 @@ pub async fn revoke(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
         .revoke_machine_token(&caller.scope, id, cx.now.unix())
         .await?;
     cx.audit_change(revoked, &[("tokenId", json!(id))]).await?;
+    // A token acts as the entity named by its id (unless bound to an agent).
+    crate::socketio::hub::close_connections(cx.env, id, None, "TOKEN_REVOKED").await;
     Ok(response::json(200, &json!({ "revoked": id })))
 }
