@@ -91,6 +91,15 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
         participants.push(bot_id.as_str());
     }
     let channel = channel_of_owner(&gw, &owner, &participants).await;
+    // Naming Bob only invited him (SPEC §7 consent): he accepts.
+    let accepted = client()
+        .post(gw.url(&format!("/api/messaging/channels/{channel}/participants")))
+        .bearer_auth(token("bob"))
+        .json(&json!({ "entityId": bob_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
     let url = gw.url("");
     let mut io = SioClients::start().await;
 
@@ -202,7 +211,9 @@ async fn clients_authenticate_join_and_exchange_messages_then_logout_disconnects
             for key in ["id", "senderName", "messageServerId", "createdAt", "source"] {
                 assert!(b.get(key).is_some(), "{key} in {b}");
             }
-            if id == "owner" {
+            // The sender's own connections (the bot's machine token acts for
+            // the owner) get the client's id back; others never see it.
+            if id == "owner" || (id == "bot" && bot_id == owner_id) {
                 assert_eq!(b["clientMessageId"], format!("m{i}"));
             } else {
                 assert!(b.get("clientMessageId").is_none(), "{b}");

@@ -83,6 +83,7 @@ pub async fn authenticate(token: &str, config: &Config, now: u64) -> Result<Call
         permissions,
         expires_at: Some(claims.exp),
         session_hash: None,
+        machine_token_id: None,
         ticket_channel: None,
     })
 }

@@ -50,6 +50,7 @@ pub async fn authenticate(
         permissions: permissions_for(IdentityKind::User, false, &[]),
         expires_at: Some(legacy.since + agentgate_shared::session::LEGACY_WINDOW_SECS),
         session_hash: None,
+        machine_token_id: None,
         ticket_channel: None,
         tier: Tier::Standard,
         acts_for_owner: false,

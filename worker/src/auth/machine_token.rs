@@ -69,6 +69,7 @@ pub async fn authenticate(
         permissions: machine_token_permissions(&scopes, &owner_permissions),
         expires_at: u64::try_from(record.expires_at).ok(),
         session_hash: None,
+        machine_token_id: Some(record.id.clone()),
         ticket_channel: record.channel_id,
         tier,
         // A token bound to an agent acts as that agent, not as the owner.

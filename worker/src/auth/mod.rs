@@ -86,6 +86,9 @@ pub struct Caller {
     pub expires_at: Option<u64>,
     /// SHA-256 of the session id, for session credentials.
     pub session_hash: Option<String>,
+    /// The machine token's id, for machine-token credentials (revoking it
+    /// ends the Socket.IO connections it opened).
+    pub machine_token_id: Option<String>,
     /// For a socket ticket (or a channel-bound machine token): the one
     /// channel it may act in.
     pub ticket_channel: Option<String>,

@@ -85,6 +85,7 @@ pub async fn authenticate(
         permissions,
         expires_at: Some(touched.expires_at),
         session_hash: Some(id_hash),
+        machine_token_id: None,
         ticket_channel: None,
         tier,
         acts_for_owner: credential == CredentialKind::Session

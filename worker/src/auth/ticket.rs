@@ -65,6 +65,7 @@ pub async fn authenticate(
             .collect(),
         expires_at,
         session_hash: grant.session_hash,
+        machine_token_id: None,
         ticket_channel: Some(grant.channel_id),
     })
 }

@@ -585,7 +585,7 @@ impl SocketIoConnection {
         self.save(session).await?;
         let entry = HubEntry {
             sid: session.sid.clone(),
-            session_hash: identity.session_hash.clone(),
+            session_hash: identity.revocation_key(),
         };
         if let Err(e) = hub::post(
             &self.env,
@@ -841,7 +841,7 @@ impl SocketIoConnection {
     async fn unregister(&self, session: &Session, identity: &Identity) {
         let entry = HubEntry {
             sid: session.sid.clone(),
-            session_hash: identity.session_hash.clone(),
+            session_hash: identity.revocation_key(),
         };
         let _ = hub::post(
             &self.env,

@@ -102,6 +102,12 @@ pub async fn post<T: Serialize>(
 /// Closes `entity_id`'s connections riding on these sessions (all of its
 /// connections with `None`). Best effort, like the rooms' closing: the store
 /// already refuses the revoked credential.
+/// The hub's name for a machine token's connections (sessions are named by
+/// their hash, which can't take this form).
+pub fn token_key(token_id: &str) -> String {
+    format!("machine-token:{token_id}")
+}
+
 pub async fn close_connections(
     env: &Env,
     entity_id: &str,

@@ -22,6 +22,9 @@ pub struct Identity {
     pub entity_id: String,
     pub credential: String,
     pub session_hash: Option<String>,
+    /// The machine token's id, when the credential is one.
+    #[serde(default)]
+    pub machine_token_id: Option<String>,
     /// Unix seconds after which the credential is no longer valid.
     pub expires_at: Option<u64>,
     pub permissions: Vec<String>,
@@ -37,11 +40,22 @@ impl Identity {
             entity_id: caller.entity_id.clone(),
             credential: caller.credential.as_str().to_owned(),
             session_hash: caller.session_hash.clone(),
+            machine_token_id: caller.machine_token_id.clone(),
             expires_at: caller.expires_at,
             permissions: crate::rooms::permission_names(caller),
             ticket_channel: caller.ticket_channel.clone(),
             message_limit: crate::ratelimit::socket_message_limit(config, caller),
         }
+    }
+
+    /// What revoking this connection's credential names: its session's hash,
+    /// or its machine token (see [`crate::socketio::hub::token_key`]).
+    pub fn revocation_key(&self) -> Option<String> {
+        self.session_hash.clone().or_else(|| {
+            self.machine_token_id
+                .as_deref()
+                .map(crate::socketio::hub::token_key)
+        })
     }
 
     pub fn may(&self, permission: Permission) -> bool {

@@ -38,6 +38,8 @@ pub struct HttpStatement {
 #[serde(rename_all = "camelCase")]
 pub struct HubEntry {
     pub sid: String,
+    /// The revocable credential it rides on: a session's hash or a machine
+    /// token's key.
     pub session_hash: Option<String>,
 }
 

@@ -148,7 +148,7 @@ pub async fn rotate(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
         .await?;
     cx.audit_change(rotated, &[("tokenId", json!(id))]).await?;
     // The old secret is gone: so are the Socket.IO connections it opened.
-    crate::socketio::hub::close_connections(cx.env, id, None, "TOKEN_REVOKED").await;
+    close_token_connections(cx, &caller.entity_id, id).await;
     Ok(response::json(
         200,
         &json!({ "id": id, "token": token.expose() }),
@@ -164,7 +164,19 @@ pub async fn revoke(cx: &RequestContext<'_>) -> Result<Response, ApiError> {
         .revoke_machine_token(&caller.scope, id, cx.now.unix())
         .await?;
     cx.audit_change(revoked, &[("tokenId", json!(id))]).await?;
-    // A token acts as the entity named by its id (unless bound to an agent).
-    crate::socketio::hub::close_connections(cx.env, id, None, "TOKEN_REVOKED").await;
+    close_token_connections(cx, &caller.entity_id, id).await;
     Ok(response::json(200, &json!({ "revoked": id })))
+}
+
+/// Ends the Socket.IO connections a token opened. A token acts for its
+/// owner, so they are in the owner's hub, named by the token's key.
+async fn close_token_connections(cx: &RequestContext<'_>, owner_entity: &str, token_id: &str) {
+    use crate::socketio::hub;
+    hub::close_connections(
+        cx.env,
+        owner_entity,
+        Some(vec![hub::token_key(token_id)]),
+        "TOKEN_REVOKED",
+    )
+    .await;
 }
