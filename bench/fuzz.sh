@@ -2,7 +2,7 @@
 # Fuzzes the parsers of agentgate-shared with libFuzzer (issue #17), one
 # target after another, and prints executions, coverage and crashes.
 #   bash bench/fuzz.sh [seconds-per-target] [target…]
-# Default: 600 s (10 minutes) for each of: jws cookie route socket_event fields.
+# Default: 600 s (10 minutes) for each of: jws cookie route socket_event fields socketio.
 # Crashes land in fuzz/artifacts/<target>/; once fixed, copy the input to
 # fuzz/regressions/<target>/ so `cargo test -p agentgate-shared` replays it.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$ROOT"
 SECS=${1:-600}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(jws cookie route socket_event fields)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(jws cookie route socket_event fields socketio)
 OUT="$ROOT/bench/out/fuzz"
 mkdir -p "$OUT"
 
@@ -30,7 +30,7 @@ log "building the fuzz targets (nightly, release with debug assertions)"
 status=0
 printf '%-14s %8s %14s %10s %8s %8s %8s\n' target seconds executions exec/s cov ft crashes
 for t in "${TARGETS[@]}"; do
-  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t" "fuzz/regressions/$t"
   before=$(find "fuzz/artifacts/$t" -type f | wc -l)
   rc=0
   "$CARGO_FUZZ" fuzz run --sanitizer none "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" "fuzz/regressions/$t" -- \

@@ -20,6 +20,7 @@ use agentgate_shared::rules::{
     channel_type, display_name, entity_list, parse_id, Page, MAX_LISTED_ENTITIES, MAX_NAME_CHARS,
 };
 use agentgate_shared::session::{find_cookie, get_cookie, parse_cookie_header, CookieLookup};
+use agentgate_shared::socketio::{eliza, engine, packet};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -33,6 +34,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("route", route),
     ("socket_event", socket_event),
     ("fields", fields),
+    ("socketio", socketio),
 ];
 
 const HMAC_SECRET: &[u8] = b"fuzzing-secret-fuzzing-secret-0123456789";
@@ -274,6 +276,49 @@ pub fn fields(data: &[u8]) {
                     assert_eq!(page.next_before(full - 1, Some(7)), None);
                 }
             }
+        }
+    }
+}
+
+/// The Socket.IO stack, as a polling body or a WebSocket frame arrives:
+/// `entity \n body`. Engine.IO packets re-encode to what decodes the same;
+/// Socket.IO events go through ElizaOS's event rules, and whatever they
+/// accept is within the message limits and never speaks for another sender.
+pub fn socketio(data: &[u8]) {
+    let (entity, body) = split(data, b'\n');
+    let entity = String::from_utf8_lossy(entity);
+    let body = String::from_utf8_lossy(body);
+    let _ = engine::decode(&body);
+    let Ok(packets) = engine::decode_payload(&body) else {
+        return;
+    };
+    assert!(body.len() <= engine::MAX_PAYLOAD_BYTES, "a body over the limit decoded");
+    assert!(packets.len() <= engine::MAX_PACKETS_PER_PAYLOAD);
+    for p in packets {
+        let encoded = engine::encode(&p);
+        assert_eq!(engine::decode(&encoded).as_ref(), Ok(&p), "engine packet does not round-trip");
+        let engine::Packet::Message(data) = p else {
+            continue;
+        };
+        let Ok(packet::ClientPacket::Event { name, args, .. }) = packet::decode(data) else {
+            continue;
+        };
+        match eliza::parse_event(&name, &args, &entity) {
+            Ok(eliza::Command::Send { text, client_message_id, .. }) => {
+                assert!(!text.trim().is_empty(), "a blank message accepted");
+                assert!(text.len() <= MAX_TEXT_BYTES, "a message over the limit accepted");
+                assert!(client_message_id.is_none_or(|c| c.len() <= MAX_CLIENT_ID_BYTES));
+                let payload = args.first().and_then(|a| a.get("payload")).or(args.first());
+                for key in ["senderId", "author_id", "entityId"] {
+                    if let Some(s) = payload.and_then(|p| p.get(key)).and_then(|v| v.as_str()) {
+                        assert!(s.eq_ignore_ascii_case(&entity), "spoke for another sender");
+                    }
+                }
+            }
+            Ok(eliza::Command::Join { channel_id }) => {
+                assert!(parse_id("channelId", &channel_id).is_ok(), "joined a non-UUID channel");
+            }
+            Err(_) => {}
         }
     }
 }
