@@ -19,17 +19,52 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the worker once per test binary, unless the caller already did
-/// (`AGENTGATE_SKIP_BUILD=1`, as scripts/test.sh sets after building).
-fn ensure_built() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
+/// Which of `scripts/build.sh`'s two modules a gateway runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `worker/build-dev/` (cargo feature `dev`: the `/__dev/*` routes and
+    /// other test hooks). The harness default.
+    Dev,
+    /// `worker/build/`: the production module, what `wrangler deploy` ships.
+    Production,
+}
+
+impl Build {
+    /// `AGENTGATE_BUILD` for `scripts/build.sh`.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::Production => "production",
+        }
+    }
+
+    /// The module's directory, relative to the repository root.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Self::Dev => "worker/build-dev",
+            Self::Production => "worker/build",
+        }
+    }
+}
+
+/// Builds the worker once per test binary and build, unless the caller
+/// already did (`AGENTGATE_SKIP_BUILD=1`, as scripts/test.sh sets after
+/// building).
+fn ensure_built(build: Build) {
+    static DEV: OnceLock<()> = OnceLock::new();
+    static PRODUCTION: OnceLock<()> = OnceLock::new();
+    let once = match build {
+        Build::Dev => &DEV,
+        Build::Production => &PRODUCTION,
+    };
+    once.get_or_init(|| {
         let root = repo_root();
         let skip = std::env::var("AGENTGATE_SKIP_BUILD").as_deref() == Ok("1")
-            && root.join("worker/build/index.js").exists();
+            && root.join(build.dir()).join("index.js").exists();
         if !skip {
             let status = Command::new("bash")
                 .arg("scripts/build.sh")
+                .env("AGENTGATE_BUILD", build.name())
                 .current_dir(&root)
                 .status()
                 .expect("run scripts/build.sh");
@@ -57,6 +92,7 @@ pub struct GatewayBuilder {
     backend: Backend,
     cluster: Option<Arc<PgCluster>>,
     pg_without_proxy: bool,
+    build: Build,
 }
 
 impl Default for GatewayBuilder {
@@ -71,6 +107,7 @@ impl Default for GatewayBuilder {
             backend: Backend::from_env(),
             cluster: None,
             pg_without_proxy: false,
+            build: Build::Dev,
         }
     }
 }
@@ -92,6 +129,13 @@ impl GatewayBuilder {
     /// Runs the worker described by another wrangler config instead.
     pub fn config(mut self, path: PathBuf) -> Self {
         self.config = Some(path);
+        self
+    }
+
+    /// Runs the production module (`worker/build/`, no development hooks)
+    /// instead of the development build the harness uses by default.
+    pub fn production_build(mut self) -> Self {
+        self.build = Build::Production;
         self
     }
 
@@ -128,6 +172,7 @@ impl GatewayBuilder {
             .entry("STORAGE".into())
             .or_insert_with(|| self.backend.var().into());
         let without_proxy = self.pg_without_proxy;
+        let build = self.build;
         let hyperdrive_url = pg.as_ref().map(|pg| {
             if without_proxy {
                 pg.direct_url.clone()
@@ -136,7 +181,7 @@ impl GatewayBuilder {
             }
         });
         let mut gateway = tokio::task::spawn_blocking(move || {
-            Gateway::start_blocking(self.vars, self.config, hyperdrive_url)
+            Gateway::start_blocking(self.vars, self.config, build, hyperdrive_url)
         })
         .await
         .expect("gateway start task");
@@ -170,11 +215,17 @@ impl Gateway {
     fn start_blocking(
         vars: BTreeMap<String, String>,
         config: Option<PathBuf>,
+        build: Build,
         hyperdrive_url: Option<String>,
     ) -> Gateway {
         if config.is_none() {
-            ensure_built();
+            ensure_built(build);
         }
+        // The repository's config runs the chosen module (wrangler.toml's
+        // `main` is the production one); another config names its own.
+        let script = config
+            .is_none()
+            .then(|| format!("{}/index.js", build.dir()));
         let root = repo_root();
         let state = tempfile::Builder::new()
             .prefix("agentgate-e2e-")
@@ -219,7 +270,9 @@ cat >/dev/null
                 .arg(script)
                 .arg("agentgate-e2e")
                 .arg(&wrangler)
-                .args(["dev", "--ip", "127.0.0.1", "--port"])
+                .arg("dev")
+                .args(script.iter())
+                .args(["--ip", "127.0.0.1", "--port"])
                 .arg(port.to_string())
                 .arg("--inspector-port")
                 .arg(inspector.to_string())
@@ -242,6 +295,7 @@ cat >/dev/null
                 .current_dir(&root)
                 .envs(quiet_env())
                 .env("AGENTGATE_SKIP_BUILD", "1")
+                .env("AGENTGATE_BUILD", build.name())
                 .envs(
                     hyperdrive_url
                         .clone()

@@ -5,7 +5,9 @@
 mod agents;
 mod auth;
 mod bootstrap;
+#[cfg(feature = "dev")]
 mod dev;
+#[cfg(feature = "dev")]
 mod dev_ratelimit;
 mod messaging;
 mod server;
@@ -48,7 +50,9 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::MessagingSubmit => messaging::submit(req, cx).await,
         RouteId::DmChannel => messaging::dm_channel(req, cx).await,
         RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
+        #[cfg(feature = "dev")]
         RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
+        #[cfg(feature = "dev")]
         RouteId::DevStorageConformance => dev::storage_conformance(cx).await,
         RouteId::AgentList => agents::list(req, cx).await,
         RouteId::AgentCreate => agents::create(req, cx).await,
@@ -63,6 +67,7 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         | RouteId::MemoryRoomCreate
         | RouteId::AgentRoomMemories => agents::runtime(req, cx).await,
         RouteId::ServerLogs | RouteId::ServerStop => agents::server_admin(req, cx).await,
+        #[cfg(feature = "dev")]
         RouteId::DevRateLimitBurst => dev_ratelimit::burst(req, cx).await,
     }
 }
