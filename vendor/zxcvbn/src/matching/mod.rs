@@ -2,7 +2,10 @@ mod char_indexing;
 /// Defines potential patterns used to match against a password
 pub mod patterns;
 
-mod repeat;
+// agentgate: public (hidden) so shared/tests/zxcvbn_difftest.rs can hold the
+// hand-written matchers to the regular expressions they replace.
+#[doc(hidden)]
+pub mod repeat;
 
 use self::patterns::*;
 use crate::frequency_lists::DictionaryType;

@@ -8,7 +8,7 @@
 
 /// Which unit length `(.+)` / `(.+?)` settles on at a start position.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unit {
+pub enum Unit {
     /// `(.+)\1+`: the longest unit that is repeated at least once.
     Longest,
     /// `(.+?)\1+`: the shortest unit that is repeated at least once.
@@ -17,7 +17,7 @@ pub(crate) enum Unit {
 
 /// A match of `(.+)\1+` or `(.+?)\1+`, in characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Repeat {
+pub struct Repeat {
     /// Where the match starts.
     pub start: usize,
     /// Where it ends (exclusive): `start + unit * count`.
@@ -36,7 +36,7 @@ impl Repeat {
 /// The leftmost match in `chars`, as the regex engine finds it: the first
 /// start with any repeated unit; there the longest or shortest unit; then as
 /// many further copies of it as follow (`\1+` is greedy).
-pub(crate) fn find(chars: &[char], unit: Unit) -> Option<Repeat> {
+pub fn find(chars: &[char], unit: Unit) -> Option<Repeat> {
     for start in 0..chars.len() {
         // `.` stops at a newline.
         let max_unit = chars[start..]
@@ -70,7 +70,7 @@ fn repeats_at(chars: &[char], at: usize, len: usize) -> bool {
 
 /// `^(.+?)\1+$` on a whole repeat: the shortest unit that, repeated at least
 /// twice, is exactly `chars`.
-pub(crate) fn period(chars: &[char]) -> usize {
+pub fn period(chars: &[char]) -> usize {
     (1..=chars.len() / 2)
         .find(|len| chars.len() % len == 0 && chars.chunks(*len).all(|c| c == &chars[..*len]))
         .unwrap_or(chars.len())
@@ -78,7 +78,7 @@ pub(crate) fn period(chars: &[char]) -> usize {
 
 /// `19[0-9]{2}|20[0-9]{2}` over `password`, leftmost-first and without
 /// overlaps: the byte ranges of the matches.
-pub(crate) fn recent_years(password: &str) -> Vec<std::ops::Range<usize>> {
+pub fn recent_years(password: &str) -> Vec<std::ops::Range<usize>> {
     let bytes = password.as_bytes();
     let mut found = Vec::new();
     let mut at = 0;
@@ -96,13 +96,13 @@ pub(crate) fn recent_years(password: &str) -> Vec<std::ops::Range<usize>> {
 }
 
 /// `^[0-9]{4,8}$`.
-pub(crate) fn is_date_without_separator(token: &str) -> bool {
+pub fn is_date_without_separator(token: &str) -> bool {
     (4..=8).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `^([0-9]{1,4})([\s/\\_.-])([0-9]{1,2})([\s/\\_.-])([0-9]{1,4})$`: the
 /// five groups, or `None`. (`\s` is Unicode whitespace, as `char::is_whitespace`.)
-pub(crate) fn date_with_separators(token: &str) -> Option<[&str; 5]> {
+pub fn date_with_separators(token: &str) -> Option<[&str; 5]> {
     fn digits(s: &str, at: usize, max: usize) -> Option<usize> {
         let n = s[at..].bytes().take_while(u8::is_ascii_digit).count();
         (1..=max).contains(&n).then_some(at + n)
