@@ -32,6 +32,6 @@ wasm="$ROOT/worker/$out/index_bg.wasm"
 log "wasm-opt ${WASM_OPT_LEVEL:--O1} worker/$out/index_bg.wasm"
 "$ROOT/node_modules/.bin/wasm-opt" "${WASM_OPT_LEVEL:--O1}" --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-  --enable-reference-types --enable-multivalue \
+  --enable-reference-types --enable-multivalue --enable-exception-handling \
   "$wasm" -o "$wasm.opt" >&2
 mv "$wasm.opt" "$wasm"

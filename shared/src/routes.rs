@@ -199,6 +199,8 @@ pub enum RouteId {
     ServerStop,
     #[cfg(feature = "dev")]
     DevRateLimitBurst,
+    #[cfg(feature = "dev")]
+    DevPanic,
 }
 
 /// One row of the route table.
@@ -539,6 +541,10 @@ pub static ROUTES: &[RouteSpec] = &[
     // Benchmark hook of the rate limiter: one limiter's decisions per second.
     #[cfg(feature = "dev")]
     route(DevRateLimitBurst, Post, "/__dev/ratelimit/burst").development_only(),
+    // Panics on purpose: shows that a panic's message reaches the log
+    // (worker's panic hook, see worker/src/lib.rs) and the isolate recovers.
+    #[cfg(feature = "dev")]
+    route(DevPanic, Post, "/__dev/panic").development_only(),
 ];
 
 /// Path parameters captured by a pattern, in order.

@@ -2,6 +2,7 @@
 //! measured side by side in one run: these machines are noisy.
 
 pub mod auth;
+pub mod coldstart;
 pub mod origin;
 pub mod rooms;
 pub mod storage;

@@ -93,6 +93,9 @@ pub struct GatewayBuilder {
     cluster: Option<Arc<PgCluster>>,
     pg_without_proxy: bool,
     build: Build,
+    /// A module directory to run instead of `build`'s (the cold-start
+    /// benchmark's baseline, e.g. an older build).
+    module_dir: Option<PathBuf>,
 }
 
 impl Default for GatewayBuilder {
@@ -108,6 +111,7 @@ impl Default for GatewayBuilder {
             cluster: None,
             pg_without_proxy: false,
             build: Build::Dev,
+            module_dir: None,
         }
     }
 }
@@ -136,6 +140,13 @@ impl GatewayBuilder {
     /// instead of the development build the harness uses by default.
     pub fn production_build(mut self) -> Self {
         self.build = Build::Production;
+        self
+    }
+
+    /// Runs the module in `dir` (holding `index.js` and its wasm) with the
+    /// repository's config; nothing is built for it.
+    pub fn module_dir(mut self, dir: PathBuf) -> Self {
+        self.module_dir = Some(dir);
         self
     }
 
@@ -173,6 +184,7 @@ impl GatewayBuilder {
             .or_insert_with(|| self.backend.var().into());
         let without_proxy = self.pg_without_proxy;
         let build = self.build;
+        let module_dir = self.module_dir.take();
         let hyperdrive_url = pg.as_ref().map(|pg| {
             if without_proxy {
                 pg.direct_url.clone()
@@ -181,7 +193,7 @@ impl GatewayBuilder {
             }
         });
         let mut gateway = tokio::task::spawn_blocking(move || {
-            Gateway::start_blocking(self.vars, self.config, build, hyperdrive_url)
+            Gateway::start_blocking(self.vars, self.config, build, module_dir, hyperdrive_url)
         })
         .await
         .expect("gateway start task");
@@ -200,6 +212,9 @@ pub struct Gateway {
     /// The gateway's PostgreSQL, when it runs on it (dropped after the
     /// process is killed).
     pg: Option<PgBackend>,
+    /// From spawning `wrangler dev` to its first answered request (the
+    /// cold-start benchmark's figure).
+    pub started_in: Duration,
 }
 
 impl Gateway {
@@ -216,16 +231,19 @@ impl Gateway {
         vars: BTreeMap<String, String>,
         config: Option<PathBuf>,
         build: Build,
+        module_dir: Option<PathBuf>,
         hyperdrive_url: Option<String>,
     ) -> Gateway {
-        if config.is_none() {
+        if config.is_none() && module_dir.is_none() {
             ensure_built(build);
         }
         // The repository's config runs the chosen module (wrangler.toml's
         // `main` is the production one); another config names its own.
-        let script = config
-            .is_none()
-            .then(|| format!("{}/index.js", build.dir()));
+        let script = match (&config, module_dir) {
+            (Some(_), _) => None,
+            (None, Some(dir)) => Some(dir.join("index.js")),
+            (None, None) => Some(PathBuf::from(build.dir()).join("index.js")),
+        };
         let root = repo_root();
         let state = tempfile::Builder::new()
             .prefix("agentgate-e2e-")
@@ -305,11 +323,13 @@ cat >/dev/null
                 .stdout(log.try_clone().expect("log handle"))
                 .stderr(log)
                 .process_group(0);
+            let spawned = Instant::now();
             let mut child = cmd.spawn().expect("spawn wrangler dev");
             let pgid = child.id();
             match wait_ready(&mut child, port, &log_path) {
                 Ok(()) => {
                     return Gateway {
+                        started_in: spawned.elapsed(),
                         base_url: format!("http://127.0.0.1:{port}"),
                         port,
                         state,
@@ -440,7 +460,8 @@ fn wait_ready(child: &mut Child, port: u16, log_path: &Path) -> Result<(), Strin
         if Instant::now() > deadline {
             return Err(format!("no answer within 90 s:\n{}", tail(log_path)));
         }
-        std::thread::sleep(Duration::from_millis(200));
+        // Short: the cold-start benchmark reads this wait's length.
+        std::thread::sleep(Duration::from_millis(25));
     }
 }
 

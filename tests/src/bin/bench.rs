@@ -6,7 +6,15 @@
 use std::process::ExitCode;
 
 /// Every scenario, in the order `bench` with no arguments runs them.
-const SCENARIOS: &[&str] = &["verify", "auth", "ratelimit", "rooms", "storage", "origin"];
+const SCENARIOS: &[&str] = &[
+    "verify",
+    "auth",
+    "ratelimit",
+    "rooms",
+    "storage",
+    "origin",
+    "coldstart",
+];
 
 async fn run(name: &str) -> Result<(), String> {
     match name {
@@ -15,6 +23,7 @@ async fn run(name: &str) -> Result<(), String> {
         "ratelimit" => agentgate_e2e::bench::ratelimit::run().await,
         "rooms" => agentgate_e2e::bench::rooms::run().await,
         "origin" => agentgate_e2e::bench::origin::run().await,
+        "coldstart" => agentgate_e2e::bench::coldstart::run().await,
         "storage" => {
             agentgate_e2e::bench::storage::run().await;
             Ok(())

@@ -69,6 +69,8 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::ServerLogs | RouteId::ServerStop => agents::server_admin(req, cx).await,
         #[cfg(feature = "dev")]
         RouteId::DevRateLimitBurst => dev_ratelimit::burst(req, cx).await,
+        #[cfg(feature = "dev")]
+        RouteId::DevPanic => dev::panic(),
     }
 }
 
