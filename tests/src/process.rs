@@ -239,7 +239,7 @@ impl Gateway {
         }
         // The repository's config runs the chosen module (wrangler.toml's
         // `main` is the production one); another config names its own.
-        let script = match (&config, module_dir) {
+        let module = match (&config, module_dir) {
             (Some(_), _) => None,
             (None, Some(dir)) => Some(dir.join("index.js")),
             (None, None) => Some(PathBuf::from(build.dir()).join("index.js")),
@@ -289,7 +289,7 @@ cat >/dev/null
                 .arg("agentgate-e2e")
                 .arg(&wrangler)
                 .arg("dev")
-                .args(script.iter())
+                .args(module.iter())
                 .args(["--ip", "127.0.0.1", "--port"])
                 .arg(port.to_string())
                 .arg("--inspector-port")
