@@ -33,7 +33,12 @@ struct Estimate {
 fn upstream(password: &str, inputs: &[&str]) -> Estimate {
     let e = zxcvbn_upstream::zxcvbn(password, inputs);
     Estimate {
-        exact: format!("{} {:?} {}", e.guesses(), e.guesses_log10(), u8::from(e.score())),
+        exact: format!(
+            "{} {:?} {}",
+            e.guesses(),
+            e.guesses_log10(),
+            u8::from(e.score())
+        ),
         feedback: format!("{:?}", e.feedback()),
         spans: e.sequence().iter().map(|m| (m.i, m.j, m.guesses)).collect(),
     }
@@ -42,7 +47,12 @@ fn upstream(password: &str, inputs: &[&str]) -> Estimate {
 fn vendored(password: &str, inputs: &[&str]) -> Estimate {
     let e = zxcvbn::zxcvbn(password, inputs);
     Estimate {
-        exact: format!("{} {:?} {}", e.guesses(), e.guesses_log10(), u8::from(e.score())),
+        exact: format!(
+            "{} {:?} {}",
+            e.guesses(),
+            e.guesses_log10(),
+            u8::from(e.score())
+        ),
         feedback: format!("{:?}", e.feedback()),
         spans: e.sequence().iter().map(|m| (m.i, m.j, m.guesses)).collect(),
     }
@@ -110,8 +120,16 @@ fn check_matchers(password: &str) {
             );
         }
     }
-    let years: Vec<_> = e.recent_year.find_iter(&password).map(|m| m.range()).collect();
-    assert_eq!(repeat::recent_years(&password), years, "years in {password:?}");
+    let years: Vec<_> = e
+        .recent_year
+        .find_iter(&password)
+        .map(|m| m.range())
+        .collect();
+    assert_eq!(
+        repeat::recent_years(&password),
+        years,
+        "years in {password:?}"
+    );
     for i in 0..chars.len() {
         for j in i + 1..=chars.len().min(i + 10) {
             let t: String = chars[i..j].iter().collect();
@@ -142,7 +160,9 @@ fn corpus() -> Vec<String> {
     let mut out = list("PASSWORDS");
     let names = list("FEMALE_NAMES");
     let words = list("ENGLISH_WIKI");
-    let seps = ["", " ", "-", "/", "\\", "_", ".", "\u{3000}", "\t", "\n", ",", "+"];
+    let seps = [
+        "", " ", "-", "/", "\\", "_", ".", "\u{3000}", "\t", "\n", ",", "+",
+    ];
     for (n, name) in names.iter().take(600).enumerate() {
         let word = &words[n * 7 % words.len()];
         let sep = seps[n % seps.len()];
@@ -153,17 +173,53 @@ fn corpus() -> Vec<String> {
         out.push(format!("{d:02}{sep}{m:02}{sep}{:02}{word}", y % 100));
         out.push(format!("{y}{sep}{m}{sep}{d}"));
         out.push(format!("{word}{}", name.repeat(1 + n % 4)));
-        out.push(format!("{}{}", word.repeat(2 + n % 3), &name[..name.len().min(3)]));
+        out.push(format!(
+            "{}{}",
+            word.repeat(2 + n % 3),
+            &name[..name.len().min(3)]
+        ));
         out.push(format!("{name}{sep}{name}{sep}{word}"));
         out.push(format!("{d}{m}{y}{d}{m}{y}"));
-        out.push(format!("{}{}", "ab".repeat(1 + n % 5), "aab".repeat(1 + n % 4)));
+        out.push(format!(
+            "{}{}",
+            "ab".repeat(1 + n % 5),
+            "aab".repeat(1 + n % 4)
+        ));
     }
     for case in [
-        "aabaab", "aaaaa", "aabaabaabaab", "abab\nabab", "a\na\na\n", "\n\n\n\n", "ab\nab\n",
-        "1922", "2017", "19192020", "191", "1919x2020", "x2o19", "١٩٩٠", "1 1 91", "1\u{a0}1\u{a0}91",
-        "1\u{2003}12\u{2003}1991", "11/11/1991", "1991.11.11", "01-01-91", "1-1-1", "12345678",
-        "123456789", "1/1/91/1", "999/99/9999", "🙂🙂🙂", "ééé", "éaéaéa", "Tr0ub4dour&3",
-        "correcthorsebatterystaple", "zxcvbnm,./", "qwertyqwerty", "1q2w3e4r1q2w3e4r",
+        "aabaab",
+        "aaaaa",
+        "aabaabaabaab",
+        "abab\nabab",
+        "a\na\na\n",
+        "\n\n\n\n",
+        "ab\nab\n",
+        "1922",
+        "2017",
+        "19192020",
+        "191",
+        "1919x2020",
+        "x2o19",
+        "١٩٩٠",
+        "1 1 91",
+        "1\u{a0}1\u{a0}91",
+        "1\u{2003}12\u{2003}1991",
+        "11/11/1991",
+        "1991.11.11",
+        "01-01-91",
+        "1-1-1",
+        "12345678",
+        "123456789",
+        "1/1/91/1",
+        "999/99/9999",
+        "🙂🙂🙂",
+        "ééé",
+        "éaéaéa",
+        "Tr0ub4dour&3",
+        "correcthorsebatterystaple",
+        "zxcvbnm,./",
+        "qwertyqwerty",
+        "1q2w3e4r1q2w3e4r",
     ] {
         out.push(case.to_owned());
     }

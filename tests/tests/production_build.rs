@@ -102,8 +102,14 @@ async fn production_ignores_the_development_client_ip_header() {
 fn the_production_module_holds_no_development_strings() {
     let (prod, dev) = (module(Build::Production), module(Build::Dev));
     for needle in DEV_STRINGS {
-        assert!(!contains(&prod, needle), "{needle:?} in the production module");
-        assert!(contains(&dev, needle), "{needle:?} missing from the dev module");
+        assert!(
+            !contains(&prod, needle),
+            "{needle:?} in the production module"
+        );
+        assert!(
+            contains(&dev, needle),
+            "{needle:?} missing from the dev module"
+        );
     }
 }
 

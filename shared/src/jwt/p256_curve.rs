@@ -46,20 +46,16 @@ mod tests {
         scalar[0] = 1;
         let key = p256::ecdsa::SigningKey::from_slice(&scalar).unwrap();
         let point = key.verifying_key().to_encoded_point(false);
-        (
-            (*point.x().unwrap()).into(),
-            (*point.y().unwrap()).into(),
-        )
+        ((*point.x().unwrap()).into(), (*point.y().unwrap()).into())
     }
 
     #[test]
     fn agrees_with_the_p256_crate() {
-        let p: [u8; 32] = hex::decode(
-            "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
-        )
-        .unwrap()
-        .try_into()
-        .unwrap();
+        let p: [u8; 32] =
+            hex::decode("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff")
+                .unwrap()
+                .try_into()
+                .unwrap();
         for seed in 0..=255u8 {
             let (x, y) = coordinates(seed);
             assert!(is_on_curve(&x, &y), "seed {seed}");
@@ -80,7 +76,11 @@ mod tests {
                 .to_be_bytes();
             cases.push((x, neg_y));
             for (cx, cy) in cases {
-                assert_eq!(is_on_curve(&cx, &cy), p256_accepts(&cx, &cy), "{cx:?} {cy:?}");
+                assert_eq!(
+                    is_on_curve(&cx, &cy),
+                    p256_accepts(&cx, &cy),
+                    "{cx:?} {cy:?}"
+                );
             }
         }
         assert!(!is_on_curve(&[0; 32], &[0; 32]));

@@ -572,7 +572,6 @@ impl Matcher for RegexMatch {
     }
 }
 
-
 /// a "date" is recognized as:
 ///   any 3-tuple that starts or ends with a 2- or 4-digit year,
 ///   with 2 or 0 separator chars (1.1.91 or 1191),

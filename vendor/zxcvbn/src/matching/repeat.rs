@@ -84,8 +84,7 @@ pub fn recent_years(password: &str) -> Vec<std::ops::Range<usize>> {
     let mut at = 0;
     while at + 4 <= bytes.len() {
         let w = &bytes[at..at + 4];
-        if (w.starts_with(b"19") || w.starts_with(b"20")) && w[2..].iter().all(u8::is_ascii_digit)
-        {
+        if (w.starts_with(b"19") || w.starts_with(b"20")) && w[2..].iter().all(u8::is_ascii_digit) {
             found.push(at..at + 4);
             at += 4;
         } else {
