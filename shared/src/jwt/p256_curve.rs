@@ -34,7 +34,6 @@ pub(crate) fn is_on_curve(x: &[u8; 32], y: &[u8; 32]) -> bool {
 mod tests {
     use super::is_on_curve;
     use crypto_bigint::{Encoding, U256};
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
 
     fn p256_accepts(x: &[u8; 32], y: &[u8; 32]) -> bool {
         let point = p256::EncodedPoint::from_affine_coordinates(&(*x).into(), &(*y).into(), false);
