@@ -419,7 +419,7 @@ impl Matcher for RepeatMatch {
             };
             let lazy = repeat::find(&chars, repeat::Unit::Shortest)
                 .expect("a greedy repeat implies a lazy one at the same start");
-            let (m4tch, base_token) = if greedy.len() > lazy.len() {
+            let (m4tch, base_token) = if greedy.char_len() > lazy.char_len() {
                 // greedy beats lazy for 'aabaab'
                 //   greedy: [aabaab, aab]
                 //   lazy:   [aa,     a]
@@ -447,7 +447,7 @@ impl Matcher for RepeatMatch {
             let base_matches = base_analysis.sequence;
             let base_guesses = base_analysis.guesses;
             let pattern = MatchPattern::Repeat(RepeatPattern {
-                repeat_count: m4tch.len() / base_token.chars().count(),
+                repeat_count: m4tch.char_len() / base_token.chars().count(),
                 base_token,
                 base_guesses,
                 base_matches,

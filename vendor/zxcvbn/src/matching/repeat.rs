@@ -28,7 +28,7 @@ pub struct Repeat {
 
 impl Repeat {
     /// The match's length in characters.
-    pub fn len(&self) -> usize {
+    pub fn char_len(&self) -> usize {
         self.end - self.start
     }
 }
