@@ -178,9 +178,11 @@ impl VerificationKey {
             return Err(KeyError::RsaTooLarge);
         }
         let odd = |v: &[u8]| v.last().is_some_and(|b| b & 1 == 1);
-        let exponent = (e.len() <= 8)
-            .then(|| e.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b)))
-            .unwrap_or(u64::MAX);
+        let exponent = if e.len() <= 8 {
+            e.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))
+        } else {
+            u64::MAX
+        };
         // e ≤ 2³³−1 < 2²⁰⁴⁷ ≤ n, so e < n as the `rsa` crate requires.
         if !odd(n) || !odd(e) || !(3..=MAX_RSA_EXPONENT).contains(&exponent) {
             return Err(KeyError::RsaInvalid);
