@@ -1,11 +1,37 @@
 #!/usr/bin/env bash
-# Builds the worker's wasm module and JS shim into worker/build/.
+# Builds the worker's wasm module and JS shim.
+#
+#   AGENTGATE_BUILD=production (default) → worker/build/: no development
+#     hooks (cargo feature `dev` off); what `npm run build`, `wrangler dev`
+#     and `wrangler deploy` use (wrangler.toml `main`).
+#   AGENTGATE_BUILD=dev → worker/build-dev/: with `--features dev` (the
+#     `/__dev/*` routes, the storage conformance suite, the pure-Rust
+#     verifiers); what the end-to-end tests run.
+#
+# Both are release builds, then shrunk with wasm-opt from the npm `binaryen`
+# package (pinned in package.json; worker-build's own wasm-opt, which would
+# download a binary, stays off in worker/Cargo.toml).
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
-if [ "${AGENTGATE_SKIP_BUILD:-0}" = "1" ] && [ -f "$ROOT/worker/build/index.js" ]; then
+build="${AGENTGATE_BUILD:-production}"
+case "$build" in
+  production) out=build; features=() ;;
+  dev) out=build-dev; features=(--features dev) ;;
+  *) log "AGENTGATE_BUILD must be production or dev, not '$build'"; exit 2 ;;
+esac
+if [ "${AGENTGATE_SKIP_BUILD:-0}" = "1" ] && [ -f "$ROOT/worker/$out/index.js" ]; then
   exit 0
 fi
 ensure_tools
 cd "$ROOT/worker"
-log "building the worker (release, wasm32)"
-"$WORKER_BUILD" --release >&2
+log "building the worker ($build: release, wasm32) into worker/$out"
+"$WORKER_BUILD" --release --out-dir "$out" "${features[@]}" >&2
+
+# -O1 rather than -Oz: measured smaller once gzipped (see README "Module size").
+wasm="$ROOT/worker/$out/index_bg.wasm"
+log "wasm-opt ${WASM_OPT_LEVEL:--O1} worker/$out/index_bg.wasm"
+"$ROOT/node_modules/.bin/wasm-opt" "${WASM_OPT_LEVEL:--O1}" --enable-bulk-memory \
+  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  --enable-reference-types --enable-multivalue --enable-exception-handling \
+  "$wasm" -o "$wasm.opt" >&2
+mv "$wasm.opt" "$wasm"

@@ -20,6 +20,11 @@ fi
 log "applying local D1 migrations"
 wrangler d1 migrations apply DB --local >&2
 # wrangler runs scripts/build.sh itself (wrangler.toml [build]) on start and
-# again whenever a watched source changes.
-log "starting wrangler dev on http://127.0.0.1:${PORT:-8787}"
-exec wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --show-interactive-dev-session=false "$@"
+# again whenever a watched source changes. AGENTGATE_BUILD=dev runs the
+# development build (worker/build-dev, with the /__dev/* hooks) instead of the
+# production module.
+export AGENTGATE_BUILD="${AGENTGATE_BUILD:-production}"
+script=()
+if [ "$AGENTGATE_BUILD" = dev ]; then script=(worker/build-dev/index.js); fi
+log "starting wrangler dev ($AGENTGATE_BUILD build) on http://127.0.0.1:${PORT:-8787}"
+exec wrangler dev "${script[@]}" --ip 127.0.0.1 --port "${PORT:-8787}" --show-interactive-dev-session=false "$@"

@@ -17,8 +17,12 @@ cargo fmt --all -- --check
 
 log "clippy (native crates)"
 cargo clippy -p agentgate-shared -p agentgate-durable-objects -p agentgate-e2e --all-targets --locked -- -D warnings
-log "clippy (worker and durable objects, wasm32)"
+# `shared`'s own tests turn its `dev` feature on; its library alone is the
+# production configuration.
+cargo clippy -p agentgate-shared --lib --locked -- -D warnings
+log "clippy (worker and durable objects, wasm32: production, then with the dev feature)"
 cargo clippy -p agentgate-worker -p agentgate-durable-objects --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p agentgate-worker --features dev --target wasm32-unknown-unknown --locked -- -D warnings
 
 log "architecture test"
 cargo test -p agentgate-e2e --locked --test architecture

@@ -775,6 +775,17 @@ mod tests {
         assert!(!c.origin_allowed("http://localhost:3001"));
     }
 
+    /// `url` runs without a Unicode back end for IDNA (worker/Cargo.toml
+    /// pins `idna_adapter` 1.0): a host name must be given in ASCII, so an
+    /// internationalised one is written in its punycode form.
+    #[test]
+    fn origins_name_hosts_in_ascii() {
+        let origins = |v: &str| parse(&[("SERVER_ID", SERVER), ("ALLOWED_ORIGINS", v)]);
+        let c = origins("https://xn--bcher-kva.example").unwrap();
+        assert!(c.origin_allowed("https://xn--bcher-kva.example"));
+        assert!(origins("https://b\u{fc}cher.example").is_err());
+    }
+
     #[test]
     fn agent_origin_needs_a_signing_key() {
         let seed = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk";

@@ -189,7 +189,9 @@ pub enum RouteId {
     DmChannel,
     DmChannelCreate,
     WsTicket,
+    #[cfg(feature = "dev")]
     DevCryptoVerify,
+    #[cfg(feature = "dev")]
     DevStorageConformance,
     AgentList,
     AgentCreate,
@@ -205,6 +207,7 @@ pub enum RouteId {
     AgentRoomMemories,
     ServerLogs,
     ServerStop,
+    #[cfg(feature = "dev")]
     DevRateLimitBurst,
     ServerHello,
     ServerDebugServers,
@@ -234,6 +237,8 @@ pub enum RouteId {
     AudioTranscribe,
     AudioSpeech,
     MediaAgentUpload,
+    #[cfg(feature = "dev")]
+    DevPanic,
 }
 
 /// Who answers a route (SPEC §7, §13).
@@ -261,7 +266,9 @@ pub struct RouteSpec {
     /// Audit action written for this route, if it is audited (SPEC §10).
     pub audit: Option<&'static str>,
     /// Served only with `ENVIRONMENT=development` (test and benchmark hooks);
-    /// 404 otherwise.
+    /// 404 otherwise. Such routes exist only with the `dev` feature: the
+    /// production module has no table entry for them (404 whatever the
+    /// environment).
     pub development_only: bool,
     /// The route also serves callers without a credential (the handler
     /// decides what an anonymous caller may do, e.g. first-run setup).
@@ -311,6 +318,7 @@ impl RouteSpec {
         self.issues_session = true;
         self
     }
+    #[cfg(feature = "dev")]
     const fn development_only(mut self) -> Self {
         self.development_only = true;
         self
@@ -539,9 +547,11 @@ pub static ROUTES: &[RouteSpec] = &[
         .limited(MESSAGING_READ),
     // Runs signature vectors through the worker's verifiers (Wycheproof in
     // workerd, and the verify benchmark). Development only.
+    #[cfg(feature = "dev")]
     route(DevCryptoVerify, Post, "/__dev/crypto/verify").development_only(),
     // Runs the storage conformance suite against the configured back end
     // inside workerd (tests/tests/storage_conformance.rs). Development only.
+    #[cfg(feature = "dev")]
     route(DevStorageConformance, Post, "/__dev/storage/conformance").development_only(),
     // The agent server (SPEC §7, §13). Registry routes are answered from the
     // gateway's agents registry; runtime routes go to the agent origin.
@@ -833,7 +843,12 @@ pub static ROUTES: &[RouteSpec] = &[
     .audited("agent.media.upload")
     .forwarded(),
     // Benchmark hook of the rate limiter: one limiter's decisions per second.
+    #[cfg(feature = "dev")]
     route(DevRateLimitBurst, Post, "/__dev/ratelimit/burst").development_only(),
+    // Panics on purpose: shows that a panic's message reaches the log
+    // (worker's panic hook, see worker/src/lib.rs) and the isolate recovers.
+    #[cfg(feature = "dev")]
+    route(DevPanic, Post, "/__dev/panic").development_only(),
 ];
 
 /// Path parameters captured by a pattern, in order.

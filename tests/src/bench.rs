@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod eliza;
+pub mod coldstart;
 pub mod origin;
 pub mod rooms;
 pub mod storage;

@@ -23,7 +23,7 @@ pub mod socketio;
 pub mod verify_route;
 pub mod ws;
 
-pub use process::{Gateway, GatewayBuilder};
+pub use process::{Build, Gateway, GatewayBuilder};
 
 /// The tenant id the harness configures unless a test sets another.
 pub const TEST_SERVER_ID: &str = "0190b6a0-0000-7000-8000-00000000a11e";

@@ -19,17 +19,52 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the worker once per test binary, unless the caller already did
-/// (`AGENTGATE_SKIP_BUILD=1`, as scripts/test.sh sets after building).
-fn ensure_built() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
+/// Which of `scripts/build.sh`'s two modules a gateway runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `worker/build-dev/` (cargo feature `dev`: the `/__dev/*` routes and
+    /// other test hooks). The harness default.
+    Dev,
+    /// `worker/build/`: the production module, what `wrangler deploy` ships.
+    Production,
+}
+
+impl Build {
+    /// `AGENTGATE_BUILD` for `scripts/build.sh`.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::Production => "production",
+        }
+    }
+
+    /// The module's directory, relative to the repository root.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Self::Dev => "worker/build-dev",
+            Self::Production => "worker/build",
+        }
+    }
+}
+
+/// Builds the worker once per test binary and build, unless the caller
+/// already did (`AGENTGATE_SKIP_BUILD=1`, as scripts/test.sh sets after
+/// building).
+fn ensure_built(build: Build) {
+    static DEV: OnceLock<()> = OnceLock::new();
+    static PRODUCTION: OnceLock<()> = OnceLock::new();
+    let once = match build {
+        Build::Dev => &DEV,
+        Build::Production => &PRODUCTION,
+    };
+    once.get_or_init(|| {
         let root = repo_root();
         let skip = std::env::var("AGENTGATE_SKIP_BUILD").as_deref() == Ok("1")
-            && root.join("worker/build/index.js").exists();
+            && root.join(build.dir()).join("index.js").exists();
         if !skip {
             let status = Command::new("bash")
                 .arg("scripts/build.sh")
+                .env("AGENTGATE_BUILD", build.name())
                 .current_dir(&root)
                 .status()
                 .expect("run scripts/build.sh");
@@ -57,6 +92,10 @@ pub struct GatewayBuilder {
     backend: Backend,
     cluster: Option<Arc<PgCluster>>,
     pg_without_proxy: bool,
+    build: Build,
+    /// A module directory to run instead of `build`'s (the cold-start
+    /// benchmark's baseline, e.g. an older build).
+    module_dir: Option<PathBuf>,
 }
 
 impl Default for GatewayBuilder {
@@ -71,6 +110,8 @@ impl Default for GatewayBuilder {
             backend: Backend::from_env(),
             cluster: None,
             pg_without_proxy: false,
+            build: Build::Dev,
+            module_dir: None,
         }
     }
 }
@@ -92,6 +133,20 @@ impl GatewayBuilder {
     /// Runs the worker described by another wrangler config instead.
     pub fn config(mut self, path: PathBuf) -> Self {
         self.config = Some(path);
+        self
+    }
+
+    /// Runs the production module (`worker/build/`, no development hooks)
+    /// instead of the development build the harness uses by default.
+    pub fn production_build(mut self) -> Self {
+        self.build = Build::Production;
+        self
+    }
+
+    /// Runs the module in `dir` (holding `index.js` and its wasm) with the
+    /// repository's config; nothing is built for it.
+    pub fn module_dir(mut self, dir: PathBuf) -> Self {
+        self.module_dir = Some(dir);
         self
     }
 
@@ -128,6 +183,8 @@ impl GatewayBuilder {
             .entry("STORAGE".into())
             .or_insert_with(|| self.backend.var().into());
         let without_proxy = self.pg_without_proxy;
+        let build = self.build;
+        let module_dir = self.module_dir.take();
         let hyperdrive_url = pg.as_ref().map(|pg| {
             if without_proxy {
                 pg.direct_url.clone()
@@ -136,7 +193,7 @@ impl GatewayBuilder {
             }
         });
         let mut gateway = tokio::task::spawn_blocking(move || {
-            Gateway::start_blocking(self.vars, self.config, hyperdrive_url)
+            Gateway::start_blocking(self.vars, self.config, build, module_dir, hyperdrive_url)
         })
         .await
         .expect("gateway start task");
@@ -155,6 +212,9 @@ pub struct Gateway {
     /// The gateway's PostgreSQL, when it runs on it (dropped after the
     /// process is killed).
     pg: Option<PgBackend>,
+    /// From spawning `wrangler dev` to its first answered request (the
+    /// cold-start benchmark's figure).
+    pub started_in: Duration,
 }
 
 impl Gateway {
@@ -170,11 +230,20 @@ impl Gateway {
     fn start_blocking(
         vars: BTreeMap<String, String>,
         config: Option<PathBuf>,
+        build: Build,
+        module_dir: Option<PathBuf>,
         hyperdrive_url: Option<String>,
     ) -> Gateway {
-        if config.is_none() {
-            ensure_built();
+        if config.is_none() && module_dir.is_none() {
+            ensure_built(build);
         }
+        // The repository's config runs the chosen module (wrangler.toml's
+        // `main` is the production one); another config names its own.
+        let module = match (&config, module_dir) {
+            (Some(_), _) => None,
+            (None, Some(dir)) => Some(dir.join("index.js")),
+            (None, None) => Some(PathBuf::from(build.dir()).join("index.js")),
+        };
         let root = repo_root();
         let state = tempfile::Builder::new()
             .prefix("agentgate-e2e-")
@@ -219,7 +288,9 @@ cat >/dev/null
                 .arg(script)
                 .arg("agentgate-e2e")
                 .arg(&wrangler)
-                .args(["dev", "--ip", "127.0.0.1", "--port"])
+                .arg("dev")
+                .args(module.iter())
+                .args(["--ip", "127.0.0.1", "--port"])
                 .arg(port.to_string())
                 .arg("--inspector-port")
                 .arg(inspector.to_string())
@@ -242,6 +313,7 @@ cat >/dev/null
                 .current_dir(&root)
                 .envs(quiet_env())
                 .env("AGENTGATE_SKIP_BUILD", "1")
+                .env("AGENTGATE_BUILD", build.name())
                 .envs(
                     hyperdrive_url
                         .clone()
@@ -251,11 +323,13 @@ cat >/dev/null
                 .stdout(log.try_clone().expect("log handle"))
                 .stderr(log)
                 .process_group(0);
+            let spawned = Instant::now();
             let mut child = cmd.spawn().expect("spawn wrangler dev");
             let pgid = child.id();
             match wait_ready(&mut child, port, &log_path) {
                 Ok(()) => {
                     return Gateway {
+                        started_in: spawned.elapsed(),
                         base_url: format!("http://127.0.0.1:{port}"),
                         port,
                         state,
@@ -386,7 +460,8 @@ fn wait_ready(child: &mut Child, port: u16, log_path: &Path) -> Result<(), Strin
         if Instant::now() > deadline {
             return Err(format!("no answer within 90 s:\n{}", tail(log_path)));
         }
-        std::thread::sleep(Duration::from_millis(200));
+        // Short: the cold-start benchmark reads this wait's length.
+        std::thread::sleep(Duration::from_millis(25));
     }
 }
 

@@ -724,3 +724,32 @@ async fn channels_of_entity(gw: &Gateway, token: &str) -> Vec<String> {
         .map(|c| c["id"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// A panic is logged with its message (worker 0.8.7's panic hook, installed
+/// once per instance; see worker/src/lib.rs), answers as an error rather
+/// than hanging, and the next request is served by a fresh instance.
+#[tokio::test]
+async fn a_panic_logs_its_message_and_the_worker_recovers() {
+    let gw = Gateway::start().await;
+    let resp = client()
+        .post(gw.url("/__dev/panic"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_server_error(), "{}", resp.status());
+    assert!(
+        gw.log_eventually_contains("Rust panic: ").await
+            && gw
+                .log_eventually_contains("deliberate panic from /__dev/panic")
+                .await,
+        "{}",
+        gw.log()
+    );
+    let ping = client()
+        .get(gw.url("/api/server/ping"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ping.status(), 200);
+}

@@ -456,7 +456,8 @@ fn config_without_limiter() -> std::path::PathBuf {
         )
         .replace(
             r#"main = "worker/build/index.js""#,
-            &format!(r#"main = "{}/worker/build/index.js""#, root.display()),
+            // The development build, as every harness gateway runs.
+            &format!(r#"main = "{}/worker/build-dev/index.js""#, root.display()),
         )
         .replace(
             r#"migrations_dir = "migrations/d1""#,

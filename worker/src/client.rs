@@ -4,9 +4,7 @@
 use crate::error::ApiError;
 use crate::http::header;
 use agentgate_shared::config::Config;
-use agentgate_shared::ratelimit::{
-    client_ip, ClientIpError, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER,
-};
+use agentgate_shared::ratelimit::{ClientIpError, CLIENT_IP_HEADER};
 use agentgate_shared::ErrorCode;
 use worker::Request;
 
@@ -29,15 +27,22 @@ impl ClientInfo {
 }
 
 /// The client IP the rate limiter counts: `CF-Connecting-IP` only (the
-/// development override is a test hook honoured only with
-/// `ENVIRONMENT=development`).
+/// development override is a test hook of the development build, honoured
+/// only with `ENVIRONMENT=development`; the production module never reads it).
 pub fn request_ip(req: &Request, config: &Config) -> Result<String, ApiError> {
-    client_ip(
-        header(req, CLIENT_IP_HEADER).as_deref(),
-        header(req, DEV_CLIENT_IP_HEADER).as_deref(),
+    let platform = header(req, CLIENT_IP_HEADER);
+    #[cfg(feature = "dev")]
+    let ip = agentgate_shared::ratelimit::client_ip(
+        platform.as_deref(),
+        header(req, agentgate_shared::ratelimit::DEV_CLIENT_IP_HEADER).as_deref(),
         config.is_development(),
-    )
-    .map_err(|e| match e {
+    );
+    #[cfg(not(feature = "dev"))]
+    let ip = agentgate_shared::ratelimit::platform_client_ip(
+        platform.as_deref(),
+        config.is_development(),
+    );
+    ip.map_err(|e| match e {
         // A client IP header that names no address is the request's fault.
         ClientIpError::Malformed(header) => {
             ApiError::bad_request(format!("Invalid header `{header}`: an IP address"))

@@ -37,6 +37,14 @@ pub use agentgate_durable_objects::{ChannelRoom, RateLimiter};
 pub use socketio::connection::SocketIoConnection;
 pub use socketio::hub::EntityHub;
 
+// Panics: worker 0.8.7 installs a panic hook in its `#[wasm_bindgen(start)]`
+// function (worker/src/init.rs in that crate), which runs once per instance
+// before any handler: it logs `Rust panic: {message}` with the location
+// through `console.error`, and under `panic = "abort"` marks the instance for
+// re-initialisation, so the next request gets a fresh one. That is what
+// `console_error_panic_hook` would do; installing it as well would log each
+// panic twice. tests/tests/hardening.rs panics on purpose (`/__dev/panic`)
+// and checks the log line and the recovery.
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(pipeline::handle(req, env).await)

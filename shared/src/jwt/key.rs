@@ -6,10 +6,15 @@
 //! confusion). Key material is validated on construction, so a broken key is
 //! dropped when the JWKS is read, not at verification time:
 //!
-//! - RSA: modulus 2048..=4096 bits and odd; exponent odd, ≥ 3 (the `rsa` crate
-//!   also caps it at 2³³−1). Leading zero octets of `n`/`e` are tolerated.
-//! - P-256: `x` and `y` exactly 32 bytes each, a point on the curve (not the
-//!   identity).
+//! - RSA: modulus 2048..=4096 bits and odd; exponent odd, ≥ 3 and ≤ 2³³−1
+//!   (the `rsa` crate's cap). Leading zero octets of `n`/`e` are tolerated.
+//! - P-256: `x` and `y` exactly 32 bytes each, each below the field prime, a
+//!   point on the curve (an affine point is never the identity).
+//!
+//! These checks are written here rather than left to the `rsa` and `p256`
+//! crates, which only the pure-Rust verifier (feature `dev`) links: the
+//! production module verifies RS256/ES256 through WebCrypto and must refuse
+//! the same keys without them (the native tests build both and compare).
 //! - Ed25519: 32 bytes that decode to a point that is not of small order.
 //! - Shared secret: at least 32 bytes (RFC 7518 §3.2, SPEC §3 `JWT_SECRET`).
 
@@ -114,11 +119,26 @@ pub enum PublicJwk {
     Ed25519 { x: String },
 }
 
+/// The largest RSA public exponent accepted (the `rsa` crate's cap).
+const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
+
 #[derive(Clone)]
 pub(crate) enum Material {
-    Rsa(rsa::RsaPublicKey),
-    P256(p256::ecdsa::VerifyingKey),
-    Ed25519(ed25519_dalek::VerifyingKey),
+    Rsa {
+        /// The modulus length in bytes (= the signature length).
+        size: usize,
+        /// The parsed key, for the pure-Rust verifier.
+        #[cfg(feature = "dev")]
+        key: rsa::RsaPublicKey,
+    },
+    P256 {
+        #[cfg(feature = "dev")]
+        key: p256::ecdsa::VerifyingKey,
+    },
+    Ed25519 {
+        #[cfg(feature = "dev")]
+        key: ed25519_dalek::VerifyingKey,
+    },
     Hmac(Vec<u8>),
 }
 
@@ -158,19 +178,29 @@ impl VerificationKey {
             return Err(KeyError::RsaTooLarge);
         }
         let odd = |v: &[u8]| v.last().is_some_and(|b| b & 1 == 1);
-        if !odd(n) || !odd(e) || (e.len() == 1 && e[0] < 3) {
+        let exponent = if e.len() <= 8 {
+            e.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))
+        } else {
+            u64::MAX
+        };
+        // e ≤ 2³³−1 < 2²⁰⁴⁷ ≤ n, so e < n as the `rsa` crate requires.
+        if !odd(n) || !odd(e) || !(3..=MAX_RSA_EXPONENT).contains(&exponent) {
             return Err(KeyError::RsaInvalid);
         }
-        let key = rsa::RsaPublicKey::new(
-            rsa::BigUint::from_bytes_be(n),
-            rsa::BigUint::from_bytes_be(e),
-        )
-        .map_err(|_| KeyError::RsaInvalid)?;
+        let material = Material::Rsa {
+            size: n.len(),
+            #[cfg(feature = "dev")]
+            key: rsa::RsaPublicKey::new(
+                rsa::BigUint::from_bytes_be(n),
+                rsa::BigUint::from_bytes_be(e),
+            )
+            .map_err(|_| KeyError::RsaInvalid)?,
+        };
         let public = PublicJwk::Rsa {
             n: b64url_encode(n),
             e: b64url_encode(e),
         };
-        Ok(Self::new(Material::Rsa(key), Some(public)))
+        Ok(Self::new(material, Some(public)))
     }
 
     /// A P-256 public key (ES256) from its 32-byte affine coordinates.
@@ -178,14 +208,23 @@ impl VerificationKey {
         let (Ok(xa), Ok(ya)) = (<[u8; 32]>::try_from(x), <[u8; 32]>::try_from(y)) else {
             return Err(KeyError::EcInvalid);
         };
-        let point = p256::EncodedPoint::from_affine_coordinates(&xa.into(), &ya.into(), false);
-        let key = p256::ecdsa::VerifyingKey::from_encoded_point(&point)
-            .map_err(|_| KeyError::EcInvalid)?;
+        if !super::p256_curve::is_on_curve(&xa, &ya) {
+            return Err(KeyError::EcInvalid);
+        }
+        let material = Material::P256 {
+            #[cfg(feature = "dev")]
+            key: {
+                let point =
+                    p256::EncodedPoint::from_affine_coordinates(&xa.into(), &ya.into(), false);
+                p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+                    .map_err(|_| KeyError::EcInvalid)?
+            },
+        };
         let public = PublicJwk::P256 {
             x: b64url_encode(&xa),
             y: b64url_encode(&ya),
         };
-        Ok(Self::new(Material::P256(key), Some(public)))
+        Ok(Self::new(material, Some(public)))
     }
 
     /// An Ed25519 public key (EdDSA) from its 32-byte encoding.
@@ -199,7 +238,13 @@ impl VerificationKey {
         let public = PublicJwk::Ed25519 {
             x: b64url_encode(&xa),
         };
-        Ok(Self::new(Material::Ed25519(key), Some(public)))
+        #[cfg(not(feature = "dev"))]
+        let _ = key;
+        let material = Material::Ed25519 {
+            #[cfg(feature = "dev")]
+            key,
+        };
+        Ok(Self::new(material, Some(public)))
     }
 
     /// A shared secret (HS256) of at least [`MIN_HMAC_SECRET_BYTES`] bytes.
@@ -232,9 +277,9 @@ impl VerificationKey {
     /// The one algorithm this key verifies.
     pub fn algorithm(&self) -> Algorithm {
         match self.0.material {
-            Material::Rsa(_) => Algorithm::Rs256,
-            Material::P256(_) => Algorithm::Es256,
-            Material::Ed25519(_) => Algorithm::EdDsa,
+            Material::Rsa { .. } => Algorithm::Rs256,
+            Material::P256 { .. } => Algorithm::Es256,
+            Material::Ed25519 { .. } => Algorithm::EdDsa,
             Material::Hmac(_) => Algorithm::Hs256,
         }
     }
@@ -258,8 +303,8 @@ impl VerificationKey {
     /// The token flow refuses other lengths before calling any verifier.
     pub fn signature_len(&self) -> usize {
         match &self.0.material {
-            Material::Rsa(key) => rsa::traits::PublicKeyParts::size(key),
-            Material::P256(_) | Material::Ed25519(_) => 64,
+            Material::Rsa { size, .. } => *size,
+            Material::P256 { .. } | Material::Ed25519 { .. } => 64,
             Material::Hmac(_) => 32,
         }
     }
@@ -331,6 +376,14 @@ mod tests {
             VerificationKey::rsa(&n, &[2]).unwrap_err(),
             KeyError::RsaInvalid
         );
+        // The exponent cap, 2³³−1, as the `rsa` crate's.
+        assert!(VerificationKey::rsa(&n, &[1, 0xff, 0xff, 0xff, 0xff]).is_ok());
+        for e in [&[3, 0, 0, 0, 1][..], &[1, 0, 0, 0, 0, 0, 0, 0, 0, 1]] {
+            assert_eq!(
+                VerificationKey::rsa(&n, e).unwrap_err(),
+                KeyError::RsaInvalid
+            );
+        }
         let mut padded = vec![0u8];
         padded.extend_from_slice(&n);
         let k = VerificationKey::rsa(&padded, &[0, 1, 0, 1]).unwrap();

@@ -33,8 +33,11 @@
 //! separately: [`decode`] → [`DecodedToken::verify_signature`] /
 //! [`DecodedToken::verify_signature_async`] → [`validate_claims`]. The
 //! [`SignatureVerifier`] / [`AsyncSignatureVerifier`] traits are the seam;
-//! [`RustCryptoVerifier`] is the pure-Rust implementation, and
-//! [`wycheproof::run_vectors`] holds any implementation to the same vectors.
+//! [`HmacVerifier`] verifies HS256 in every build; `RustCryptoVerifier` (all
+//! four algorithms, pure Rust) and `wycheproof::run_vectors` (which holds any
+//! implementation to the same vectors) exist only with the `dev` feature, so
+//! the production module links no `rsa` or `p256` code: it verifies RS256,
+//! ES256 and EdDSA through WebCrypto.
 
 mod algorithm;
 mod claims;
@@ -45,9 +48,11 @@ mod jwk;
 mod jwks_cache;
 mod key;
 mod key_set;
+mod p256_curve;
 mod token;
 mod validation;
 mod verifier;
+#[cfg(feature = "dev")]
 pub mod wycheproof;
 
 pub use algorithm::Algorithm;
@@ -65,7 +70,9 @@ pub use token::{
     decode, verify_token, verify_token_async, DecodedToken, VerifiedToken, MAX_TOKEN_BYTES,
 };
 pub use validation::Validation;
-pub use verifier::{AsyncSignatureVerifier, RustCryptoVerifier, SignatureError, SignatureVerifier};
+#[cfg(feature = "dev")]
+pub use verifier::RustCryptoVerifier;
+pub use verifier::{AsyncSignatureVerifier, HmacVerifier, SignatureError, SignatureVerifier};
 
 pub(crate) use claims::{numeric_date, string_claim};
 pub(crate) use encoding::parse_json as parse_json_strict;

@@ -1,8 +1,10 @@
 //! The signature seam: one trait the token logic calls, implemented natively
-//! by [`RustCryptoVerifier`] and in the Worker by a WebCrypto verifier
-//! (SPEC §3a), so the same vectors and tests run against both.
+//! by `RustCryptoVerifier` (feature `dev`) and in the Worker by a WebCrypto
+//! verifier (SPEC §3a) that takes HS256 from [`HmacVerifier`], so the same
+//! vectors and tests run against both.
 //!
-//! What [`RustCryptoVerifier`] accepts, per algorithm:
+//! What `RustCryptoVerifier` accepts, per algorithm (HS256 is
+//! [`HmacVerifier`]'s, in every build):
 //! - **RS256**: RSASSA-PKCS1-v1_5 with SHA-256 (`rsa`); the signature must be
 //!   exactly the modulus length; the DigestInfo must be the exact DER encoding
 //!   (no BER variants, no missing `NULL`).
@@ -73,11 +75,41 @@ impl<T: SignatureVerifier + ?Sized> AsyncSignatureVerifier for T {
     }
 }
 
+/// HS256 only (HMAC-SHA-256 with `hmac` and `sha2`): the verifier the Worker
+/// uses for shared-secret tokens in every build. Any other key is a
+/// [`SignatureError::KeyMismatch`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HmacVerifier;
+
+impl SignatureVerifier for HmacVerifier {
+    fn verify(
+        &self,
+        alg: Algorithm,
+        key: &VerificationKey,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        match key.material() {
+            Material::Hmac(secret) if alg == Algorithm::Hs256 => {
+                if verify_hs256(secret, signing_input, signature) {
+                    Ok(())
+                } else {
+                    Err(SignatureError::Invalid)
+                }
+            }
+            _ => Err(SignatureError::KeyMismatch),
+        }
+    }
+}
+
 /// The pure-Rust verifier: `rsa`, `p256`, `ed25519-dalek`, `hmac` (see the
-/// module docs for exactly what it accepts).
+/// module docs for exactly what it accepts). Development and tests only
+/// (feature `dev`).
+#[cfg(feature = "dev")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RustCryptoVerifier;
 
+#[cfg(feature = "dev")]
 impl SignatureVerifier for RustCryptoVerifier {
     fn verify(
         &self,
@@ -90,9 +122,9 @@ impl SignatureVerifier for RustCryptoVerifier {
             return Err(SignatureError::KeyMismatch);
         }
         let ok = match key.material() {
-            Material::Rsa(public) => verify_rs256(public, signing_input, signature),
-            Material::P256(public) => verify_es256(public, signing_input, signature),
-            Material::Ed25519(public) => verify_eddsa(public, signing_input, signature),
+            Material::Rsa { key, .. } => verify_rs256(key, signing_input, signature),
+            Material::P256 { key } => verify_es256(key, signing_input, signature),
+            Material::Ed25519 { key } => verify_eddsa(key, signing_input, signature),
             Material::Hmac(secret) => verify_hs256(secret, signing_input, signature),
         };
         if ok {
@@ -103,6 +135,7 @@ impl SignatureVerifier for RustCryptoVerifier {
     }
 }
 
+#[cfg(feature = "dev")]
 fn verify_rs256(key: &rsa::RsaPublicKey, input: &[u8], signature: &[u8]) -> bool {
     use rsa::signature::Verifier;
     use rsa::traits::PublicKeyParts;
@@ -117,6 +150,7 @@ fn verify_rs256(key: &rsa::RsaPublicKey, input: &[u8], signature: &[u8]) -> bool
         .is_ok()
 }
 
+#[cfg(feature = "dev")]
 fn verify_es256(key: &p256::ecdsa::VerifyingKey, input: &[u8], signature: &[u8]) -> bool {
     use p256::ecdsa::signature::Verifier;
     if signature.len() != 64 {
@@ -129,6 +163,7 @@ fn verify_es256(key: &p256::ecdsa::VerifyingKey, input: &[u8], signature: &[u8])
     key.verify(input, &sig).is_ok()
 }
 
+#[cfg(feature = "dev")]
 fn verify_eddsa(key: &ed25519_dalek::VerifyingKey, input: &[u8], signature: &[u8]) -> bool {
     let Ok(bytes) = <[u8; 64]>::try_from(signature) else {
         return false;
@@ -147,7 +182,7 @@ fn verify_hs256(secret: &[u8], input: &[u8], tag: &[u8]) -> bool {
     constant_time_eq(&expected, tag)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "dev"))]
 mod tests {
     use super::*;
 
@@ -170,14 +205,34 @@ mod tests {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
         mac.update(b"input");
         let tag = mac.finalize().into_bytes();
-        assert!(RustCryptoVerifier
-            .verify(Algorithm::Hs256, &k, b"input", &tag)
-            .is_ok());
-        assert!(RustCryptoVerifier
-            .verify(Algorithm::Hs256, &k, b"input", &tag[..16])
-            .is_err());
-        assert!(RustCryptoVerifier
-            .verify(Algorithm::Hs256, &k, b"inpuT", &tag)
-            .is_err());
+        let verifiers: [&dyn SignatureVerifier; 2] = [&RustCryptoVerifier, &HmacVerifier];
+        for v in verifiers {
+            assert!(v.verify(Algorithm::Hs256, &k, b"input", &tag).is_ok());
+            assert_eq!(
+                v.verify(Algorithm::Hs256, &k, b"input", &tag[..16]),
+                Err(SignatureError::Invalid)
+            );
+            assert_eq!(
+                v.verify(Algorithm::Hs256, &k, b"inpuT", &tag),
+                Err(SignatureError::Invalid)
+            );
+        }
+    }
+
+    #[test]
+    fn the_hmac_verifier_takes_only_hmac_keys() {
+        let ed = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let k = VerificationKey::ed25519(ed.verifying_key().as_bytes()).unwrap();
+        for alg in [Algorithm::Hs256, Algorithm::EdDsa] {
+            assert_eq!(
+                HmacVerifier.verify(alg, &k, b"x", &[0; 64]),
+                Err(SignatureError::KeyMismatch)
+            );
+        }
+        let h = VerificationKey::hmac(&[3; 32]).unwrap();
+        assert_eq!(
+            HmacVerifier.verify(Algorithm::Rs256, &h, b"x", &[0; 32]),
+            Err(SignatureError::KeyMismatch)
+        );
     }
 }

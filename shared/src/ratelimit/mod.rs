@@ -50,8 +50,8 @@ pub use headers::{
 };
 pub use limits::{bucket_key, limit_for, LimitTable, Subject, Tier};
 pub use plan::{
-    client_ip, counted_by, may_proceed_unlimited, tier_for, tightest, ClientIpError, Counted,
-    CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER, DEV_LOOPBACK_IP,
+    client_ip, counted_by, may_proceed_unlimited, platform_client_ip, tier_for, tightest,
+    ClientIpError, Counted, CLIENT_IP_HEADER, DEV_CLIENT_IP_HEADER, DEV_LOOPBACK_IP,
 };
 pub use settings::{RateLimitSettings, DEFAULT_PERIOD_MS};
 

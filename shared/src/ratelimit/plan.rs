@@ -92,18 +92,30 @@ pub fn client_ip(
     dev_override: Option<&str>,
     development: bool,
 ) -> Result<String, ClientIpError> {
-    let parse = |v: &str, header: &'static str| {
-        v.trim()
-            .parse::<IpAddr>()
-            .map(|ip| ip.to_string())
-            .map_err(|_| ClientIpError::Malformed(header))
-    };
-    match (development, dev_override, cf_connecting_ip) {
-        (true, Some(v), _) => parse(v, DEV_CLIENT_IP_HEADER),
-        (_, _, Some(v)) => parse(v, CLIENT_IP_HEADER),
-        (true, _, None) => Ok(DEV_LOOPBACK_IP.to_owned()),
-        (false, _, None) => Err(ClientIpError::Missing),
+    match (development, dev_override) {
+        (true, Some(v)) => parse_ip(v, DEV_CLIENT_IP_HEADER),
+        _ => platform_client_ip(cf_connecting_ip, development),
     }
+}
+
+/// [`client_ip`] without the development override: what the production
+/// module uses, which reads no [`DEV_CLIENT_IP_HEADER`] (see `worker/src/client.rs`).
+pub fn platform_client_ip(
+    cf_connecting_ip: Option<&str>,
+    development: bool,
+) -> Result<String, ClientIpError> {
+    match (cf_connecting_ip, development) {
+        (Some(v), _) => parse_ip(v, CLIENT_IP_HEADER),
+        (None, true) => Ok(DEV_LOOPBACK_IP.to_owned()),
+        (None, false) => Err(ClientIpError::Missing),
+    }
+}
+
+fn parse_ip(v: &str, header: &'static str) -> Result<String, ClientIpError> {
+    v.trim()
+        .parse::<IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| ClientIpError::Malformed(header))
 }
 
 /// The figures a response reports when several buckets were consulted: a

@@ -14,6 +14,7 @@ const SCENARIOS: &[&str] = &[
     "storage",
     "origin",
     "eliza",
+    "coldstart",
 ];
 
 async fn run(name: &str) -> Result<(), String> {
@@ -24,6 +25,7 @@ async fn run(name: &str) -> Result<(), String> {
         "rooms" => agentgate_e2e::bench::rooms::run().await,
         "origin" => agentgate_e2e::bench::origin::run().await,
         "eliza" => agentgate_e2e::bench::eliza::run().await,
+        "coldstart" => agentgate_e2e::bench::coldstart::run().await,
         "storage" => {
             agentgate_e2e::bench::storage::run().await;
             Ok(())

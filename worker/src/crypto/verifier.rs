@@ -4,8 +4,8 @@
 
 use super::webcrypto;
 use agentgate_shared::jwt::{
-    Algorithm, AsyncSignatureVerifier, PublicJwk, RustCryptoVerifier, SignatureError,
-    SignatureVerifier, VerificationKey,
+    Algorithm, AsyncSignatureVerifier, HmacVerifier, PublicJwk, SignatureError, SignatureVerifier,
+    VerificationKey,
 };
 
 /// RSA, EC and Ed25519 through WebCrypto; HMAC in Rust (SPEC §3a).
@@ -30,7 +30,7 @@ impl AsyncSignatureVerifier for WorkerVerifier {
             return Err(SignatureError::Invalid);
         }
         let jwk = match (alg, key.public_jwk()) {
-            (Algorithm::Hs256, _) => return RustCryptoVerifier.verify(alg, key, input, sig),
+            (Algorithm::Hs256, _) => return HmacVerifier.verify(alg, key, input, sig),
             (Algorithm::Rs256, Some(jwk @ PublicJwk::Rsa { .. }))
             | (Algorithm::Es256, Some(jwk @ PublicJwk::P256 { .. }))
             | (Algorithm::EdDsa, Some(jwk @ PublicJwk::Ed25519 { .. })) => jwk,

@@ -15,6 +15,9 @@
 //!
 //! `POST /__dev/storage/conformance` runs the storage conformance suite
 //! (`storage::conformance`) against the configured back end.
+//!
+//! `POST /__dev/panic` panics with [`PANIC_MESSAGE`], to show that a panic's
+//! message is logged (tests/tests/hardening.rs).
 
 use crate::context::RequestContext;
 use crate::crypto::WorkerVerifier;
@@ -27,6 +30,14 @@ use agentgate_shared::jwt::{
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
+
+/// What `POST /__dev/panic` panics with.
+const PANIC_MESSAGE: &str = "deliberate panic from /__dev/panic";
+
+/// `POST /__dev/panic`: never returns.
+pub fn panic() -> Result<Response, ApiError> {
+    panic!("{PANIC_MESSAGE}")
+}
 
 /// The most times one case may be repeated.
 const MAX_REPEAT: u32 = 100_000;

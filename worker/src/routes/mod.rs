@@ -5,7 +5,9 @@
 mod agents;
 mod auth;
 mod bootstrap;
+#[cfg(feature = "dev")]
 mod dev;
+#[cfg(feature = "dev")]
 mod dev_ratelimit;
 mod messaging;
 mod server;
@@ -52,7 +54,9 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         RouteId::DmChannel => messaging::dm_channel(req, cx).await,
         RouteId::DmChannelCreate => messaging::create_dm_channel(req, cx).await,
         RouteId::WsTicket => messaging::ws_ticket(req, cx).await,
+        #[cfg(feature = "dev")]
         RouteId::DevCryptoVerify => dev::crypto_verify(req, cx).await,
+        #[cfg(feature = "dev")]
         RouteId::DevStorageConformance => dev::storage_conformance(cx).await,
         RouteId::AgentList => agents::list(req, cx).await,
         RouteId::AgentCreate => agents::create(req, cx).await,
@@ -96,7 +100,10 @@ pub async fn dispatch(req: Request, cx: &RequestContext<'_>) -> Result<Response,
         | RouteId::MemoryGroupCreate
         | RouteId::MemoryGroupDelete
         | RouteId::MemoryGroupClear => agents::server_wide(req, cx).await,
+        #[cfg(feature = "dev")]
         RouteId::DevRateLimitBurst => dev_ratelimit::burst(req, cx).await,
+        #[cfg(feature = "dev")]
+        RouteId::DevPanic => dev::panic(),
     }
 }
 

@@ -12,7 +12,8 @@
 //!   (connection, statements bound to a scope, error classification) and one
 //!   file per aggregate, so a query's D1 and PostgreSQL versions are found at
 //!   the same path.
-//! - [`conformance`] — the shared suite both back ends pass, run in workerd.
+//! - `conformance` — the shared suite both back ends pass, run in workerd
+//!   (development build only, feature `dev`).
 //!
 //! Architecture Invariant: every statement filters or writes `server_id`
 //! from the scope it was given. The back ends' statement helpers bind the
@@ -25,6 +26,7 @@
 //! `auth`, `pipeline`, `routes` or any service module (only `crate::error`,
 //! for the `From` impl, and `crate::random` for the conformance suite's ids).
 
+#[cfg(feature = "dev")]
 pub mod conformance;
 mod d1;
 mod error;
