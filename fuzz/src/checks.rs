@@ -292,11 +292,18 @@ pub fn socketio(data: &[u8]) {
     let Ok(packets) = engine::decode_payload(&body) else {
         return;
     };
-    assert!(body.len() <= engine::MAX_PAYLOAD_BYTES, "a body over the limit decoded");
+    assert!(
+        body.len() <= engine::MAX_PAYLOAD_BYTES,
+        "a body over the limit decoded"
+    );
     assert!(packets.len() <= engine::MAX_PACKETS_PER_PAYLOAD);
     for p in packets {
         let encoded = engine::encode(&p);
-        assert_eq!(engine::decode(&encoded).as_ref(), Ok(&p), "engine packet does not round-trip");
+        assert_eq!(
+            engine::decode(&encoded).as_ref(),
+            Ok(&p),
+            "engine packet does not round-trip"
+        );
         let engine::Packet::Message(data) = p else {
             continue;
         };
@@ -304,9 +311,16 @@ pub fn socketio(data: &[u8]) {
             continue;
         };
         match eliza::parse_event(&name, &args, &entity) {
-            Ok(eliza::Command::Send { text, client_message_id, .. }) => {
+            Ok(eliza::Command::Send {
+                text,
+                client_message_id,
+                ..
+            }) => {
                 assert!(!text.trim().is_empty(), "a blank message accepted");
-                assert!(text.len() <= MAX_TEXT_BYTES, "a message over the limit accepted");
+                assert!(
+                    text.len() <= MAX_TEXT_BYTES,
+                    "a message over the limit accepted"
+                );
                 assert!(client_message_id.is_none_or(|c| c.len() <= MAX_CLIENT_ID_BYTES));
                 let payload = args.first().and_then(|a| a.get("payload")).or(args.first());
                 for key in ["senderId", "author_id", "entityId"] {
@@ -316,7 +330,10 @@ pub fn socketio(data: &[u8]) {
                 }
             }
             Ok(eliza::Command::Join { channel_id }) => {
-                assert!(parse_id("channelId", &channel_id).is_ok(), "joined a non-UUID channel");
+                assert!(
+                    parse_id("channelId", &channel_id).is_ok(),
+                    "joined a non-UUID channel"
+                );
             }
             Err(_) => {}
         }

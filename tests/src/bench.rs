@@ -2,8 +2,8 @@
 //! measured side by side in one run: these machines are noisy.
 
 pub mod auth;
-pub mod eliza;
 pub mod coldstart;
+pub mod eliza;
 pub mod origin;
 pub mod rooms;
 pub mod storage;

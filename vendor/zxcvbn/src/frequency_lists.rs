@@ -13,8 +13,11 @@ static LISTS_LZMA: &[u8] = include_bytes!("../data/frequency_lists.lzma");
 fn lists() -> Vec<&'static str> {
     let mut text = Vec::with_capacity(800 * 1024);
     lzma_rs::lzma_decompress(&mut &LISTS_LZMA[..], &mut text).expect("the embedded lists decode");
-    let text: &'static str =
-        Box::leak(String::from_utf8(text).expect("the embedded lists are UTF-8").into_boxed_str());
+    let text: &'static str = Box::leak(
+        String::from_utf8(text)
+            .expect("the embedded lists are UTF-8")
+            .into_boxed_str(),
+    );
     text.split('\n').collect()
 }
 
