@@ -28,9 +28,13 @@ log "building the worker ($build: release, wasm32) into worker/$out"
 "$WORKER_BUILD" --release --out-dir "$out" "${features[@]}" >&2
 
 # -O1 rather than -Oz: measured smaller once gzipped (see README "Module size").
+# --reorder-functions-by-name first: functions sorted by their (mangled) names,
+# so that the instances of one generic sit next to each other, where gzip's
+# 32 KB window finds their likeness (~25 KB less gzipped; the order of
+# functions changes nothing else).
 wasm="$ROOT/worker/$out/index_bg.wasm"
-log "wasm-opt ${WASM_OPT_LEVEL:--O1} worker/$out/index_bg.wasm"
-"$ROOT/node_modules/.bin/wasm-opt" "${WASM_OPT_LEVEL:--O1}" --enable-bulk-memory \
+log "wasm-opt --reorder-functions-by-name ${WASM_OPT_LEVEL:--O1} worker/$out/index_bg.wasm"
+"$ROOT/node_modules/.bin/wasm-opt" --reorder-functions-by-name "${WASM_OPT_LEVEL:--O1}" --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   --enable-reference-types --enable-multivalue --enable-exception-handling \
   "$wasm" -o "$wasm.opt" >&2
